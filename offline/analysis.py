@@ -1,0 +1,260 @@
+"""Runs a CrossGuard policy pack on a recorded graph, through pulumi-policy's own analyzer.
+
+The pack is loaded the way the Pulumi CLI loads it: its ``__main__.py`` runs and constructs
+``PolicyPack(...)``. Where ``PolicyPack`` would register its analyzer servicer with a gRPC server
+and serve forever, we take the servicer and call it in-process (``Configure``, ``Analyze`` per
+resource with its inputs, ``AnalyzeStack`` with every resource's outputs, parent, dependencies
+and property dependencies). Enforcement levels, policy config and unknown values are therefore
+handled by the SDK's code, not ours. Like the CLI, we apply the config schema's defaults and the
+pack's ``initial_config`` before the user's ``--policy-config``.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy.policy import _normalize_config
+
+from .engine import STACK_TYPE, Graph, Resource
+from .project import StackConfig
+
+_LEVELS = {
+    "advisory": analyzer_pb2.ADVISORY,
+    "mandatory": analyzer_pb2.MANDATORY,
+    "remediate": analyzer_pb2.REMEDIATE,
+    "disabled": analyzer_pb2.DISABLED,
+}
+_LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
+
+
+class PolicyPackError(Exception):
+    """The policy pack or its config cannot be used."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy_pack: str
+    policy: str
+    level: str
+    urn: str
+    message: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"policyPack": self.policy_pack, "policy": self.policy, "level": self.level, "urn": self.urn, "message": self.message}
+
+
+@dataclass
+class LoadedPack:
+    name: str
+    version: str
+    servicer: Any
+    info: Any  # analyzer_pb2.AnalyzerInfo
+
+
+class _Captured(Exception):
+    pass
+
+
+def load_pack(pack_dir: Path) -> LoadedPack:
+    """Run the pack's ``__main__.py`` up to the point where it would start serving."""
+    pack_dir = pack_dir.resolve()
+    manifest = pack_dir / "PulumiPolicy.yaml"
+    if not manifest.is_file() or not (pack_dir / "__main__.py").is_file():
+        raise PolicyPackError(f"{pack_dir} is not a Python policy pack (needs PulumiPolicy.yaml and __main__.py)")
+    version = str((yaml.safe_load(manifest.read_text()) or {}).get("version") or "0.0.1")
+
+    captured: list[Any] = []
+    original = analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+
+    def capture(servicer: Any, server: Any) -> None:
+        captured.append(servicer)
+        raise _Captured
+
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture  # type: ignore[assignment]
+    saved_path = list(sys.path)
+    sys.path.insert(0, str(pack_dir))
+    try:
+        runpy.run_path(str(pack_dir), run_name="__main__")
+    except _Captured:
+        pass
+    except Exception as e:
+        raise PolicyPackError(f"policy pack {pack_dir} failed to load: {type(e).__name__}: {e}") from e
+    finally:
+        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original  # type: ignore[assignment]
+        sys.path[:] = saved_path
+    if not captured:
+        raise PolicyPackError(f"policy pack {pack_dir} did not construct a PolicyPack")
+    servicer = captured[0]
+    info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
+    return LoadedPack(info.name, version, servicer, info)
+
+
+def effective_config(pack: LoadedPack, user: dict[str, Any] | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Per policy: (enforcement level, properties), merged as the CLI does: schema defaults,
+    the pack's initial config, then the user's config (``all`` applies to every policy)."""
+    user = dict(user or {})
+    policies = {p.name: p for p in pack.info.policies}
+    unknown = sorted(k for k in user if k != "all" and k not in policies)
+    if unknown:
+        raise PolicyPackError(f"policy config names unknown policies: {', '.join(unknown)}; the pack has {', '.join(sorted(policies))}")
+
+    def split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
+        if isinstance(value, str):
+            level, props = value, {}
+        elif isinstance(value, dict):
+            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            level = value.get("enforcementLevel")
+        else:
+            raise PolicyPackError(f"policy config {where}: expected an enforcement level or an object, got {value!r}")
+        if level is not None and level not in _LEVELS:
+            raise PolicyPackError(f"policy config {where}: enforcement level {level!r} is not one of {', '.join(_LEVELS)}")
+        return level, props
+
+    # The pack's initial_config, as given to PolicyPack (the proto form cannot tell "advisory"
+    # from "not set").
+    initial = _normalize_config(getattr(pack.servicer, "_PolicyAnalyzerServicer__initial_config", None) or {})
+    all_level, _ = split(user.pop("all"), "all") if "all" in user else (None, {})
+    result: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name, policy in policies.items():
+        schema = json_format.MessageToDict(policy.configSchema.properties) if policy.configSchema else {}
+        props = {k: v["default"] for k, v in schema.items() if isinstance(v, dict) and "default" in v}
+        level = _LEVEL_NAMES[policy.enforcementLevel]
+        if name in initial:
+            initial_level, initial_props = initial[name]
+            props.update(initial_props or {})
+            level = initial_level.value if initial_level is not None else level
+        if all_level:
+            level = all_level
+        if name in user:
+            user_level, user_props = split(user[name], name)
+            bad = sorted(set(user_props) - set(schema))
+            if bad:
+                allowed = ", ".join(sorted(schema)) or "none"
+                raise PolicyPackError(f"policy config {name}: unknown properties {', '.join(bad)}; allowed: {allowed}")
+            props.update(user_props)
+            level = user_level or level
+        missing = [k for k in (policy.configSchema.required if policy.configSchema else []) if k not in props]
+        if missing:
+            raise PolicyPackError(f"policy config {name}: required properties missing: {', '.join(missing)}")
+        result[name] = (level, props)
+    return result
+
+
+def _options(r: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+    opts = analyzer_pb2.AnalyzerResourceOptions(
+        protect=r.protect,
+        ignoreChanges=r.ignore_changes,
+        additionalSecretOutputs=r.additional_secret_outputs,
+        aliases=r.aliases,
+        parent=r.parent or "",
+    )
+    if r.delete_before_replace is not None:
+        opts.deleteBeforeReplace = r.delete_before_replace
+        opts.deleteBeforeReplaceDefined = True
+    return opts
+
+
+class _Providers:
+    """The provider of each resource: its explicit provider resource, or the default provider
+    the CLI would create for its package, configured from the stack config."""
+
+    def __init__(self, graph: Graph, stack: StackConfig) -> None:
+        self._by_urn = {r.urn: r for r in graph.resources}
+        self._graph, self._stack = graph, stack
+
+    def of(self, r: Resource) -> analyzer_pb2.AnalyzerProviderResource | None:
+        if r.type == STACK_TYPE or not r.custom:
+            return None
+        if r.provider:
+            explicit = self._by_urn.get(r.provider.rsplit("::", 1)[0])  # a reference is "<urn>::<id>"
+            if explicit is not None:
+                return analyzer_pb2.AnalyzerProviderResource(
+                    type=explicit.type, properties=explicit.inputs, urn=explicit.urn, name=explicit.name
+                )
+        package = r.type.split(":")[0]
+        if package == "pulumi":
+            return None
+        props = struct_pb2.Struct()
+        props.update(self._stack.namespace(package))
+        urn = f"urn:pulumi:{self._graph.stack}::{self._graph.project}::pulumi:providers:{package}::default"
+        return analyzer_pb2.AnalyzerProviderResource(type=f"pulumi:providers:{package}", properties=props, urn=urn, name="default")
+
+
+def analyze(
+    pack: LoadedPack, graph: Graph, stack: StackConfig, user_config: dict[str, Any] | None = None
+) -> list[Violation]:
+    """Configure the pack, run every resource policy on every resource's inputs and every stack
+    policy on the whole graph; return the diagnostics as violations."""
+    config = effective_config(pack, user_config)
+    request = analyzer_pb2.ConfigureAnalyzerRequest()
+    for name, (level, props) in config.items():
+        policy_config = analyzer_pb2.PolicyConfig(enforcementLevel=_LEVELS[level])
+        policy_config.properties.update(props)
+        request.policyConfig[name].CopyFrom(policy_config)
+    pack.servicer.Configure(request, None)
+
+    providers = _Providers(graph, stack)
+    violations: list[Violation] = []
+
+    def collect(response: Any, default_urn: str) -> None:
+        for d in response.diagnostics:
+            violations.append(
+                Violation(
+                    policy_pack=d.policyPackName or pack.name,
+                    policy=d.policyName,
+                    level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+                    urn=d.urn or default_urn,
+                    message=d.message,
+                )
+            )
+
+    for r in graph.resources:
+        if r.type == STACK_TYPE:
+            continue
+        analyze_request = analyzer_pb2.AnalyzeRequest(
+            type=r.type, properties=r.inputs, urn=r.urn, name=r.name, options=_options(r)
+        )
+        provider = providers.of(r)
+        if provider is not None:
+            analyze_request.provider.CopyFrom(provider)
+        collect(pack.servicer.Analyze(analyze_request, None), r.urn)
+
+    stack_request = analyzer_pb2.AnalyzeStackRequest()
+    for r in graph.resources:
+        resource = analyzer_pb2.AnalyzerResource(
+            type=r.type,
+            properties=graph.outputs if r.type == STACK_TYPE else r.outputs,
+            urn=r.urn,
+            name=r.name,
+            options=_options(r),
+            parent=r.parent or "",
+            dependencies=r.dependencies,
+        )
+        for key, urns in r.property_dependencies.items():
+            resource.propertyDependencies[key].urns.extend(urns)
+        provider = providers.of(r)
+        if provider is not None:
+            resource.provider.CopyFrom(provider)
+        stack_request.resources.append(resource)
+    collect(pack.servicer.AnalyzeStack(stack_request, None), "")
+    return violations
+
+
+def read_policy_config(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except OSError as e:
+        raise PolicyPackError(f"cannot read policy config {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise PolicyPackError(f"policy config {path} is not valid JSON: {e}") from None
+    if not isinstance(data, dict):
+        raise PolicyPackError(f"policy config {path}: expected a JSON object of policy name -> config")
+    return data

@@ -1,0 +1,126 @@
+"""``python -m offline preview``: preview a Pulumi Python program and run a policy pack on it,
+with no Pulumi CLI, no provider plugins and no cloud account.
+
+Exit status: 0 no mandatory policy violation; 1 a mandatory violation (as ``pulumi preview``
+with a policy pack); 2 the program, its config, the policy pack or the command line is wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
+DEFAULT_POLICY_PACK = Path(__file__).resolve().parent.parent / "policy"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_ERROR, f"error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("preview", help="run the program on the mock engine and the policy pack on its graph")
+    p.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
+    p.add_argument("--program", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
+    packs = p.add_mutually_exclusive_group()
+    packs.add_argument("--policy-pack", type=Path, default=DEFAULT_POLICY_PACK, help="policy pack directory (default: %(default)s)")
+    packs.add_argument("--no-policy", action="store_true", help="do not run a policy pack")
+    p.add_argument("--policy-config", type=Path, help="policy config JSON, as for pulumi preview --policy-pack-config")
+    p.add_argument("--json", type=Path, dest="json_file", help="write the graph, outputs and violations as JSON")
+    p.add_argument("--out", type=Path, help="write preview.json and every Kubernetes object as YAML under this directory")
+    p.add_argument("--unknowns", action="store_true", help="preview a new stack: computed outputs stay unknown")
+    p.add_argument("--quiet", action="store_true", help="print only the summary and the policy verdicts")
+    p.add_argument("--traceback", action="store_true", help="on a program error, print the full traceback")
+    return parser
+
+
+def _program_location(exc: BaseException, program_dir: Path) -> str:
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(program_dir)]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (at {Path(f.filename).resolve().relative_to(program_dir)}:{f.lineno})"
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"error: {message}\n")
+    return EXIT_ERROR
+
+
+def preview(args: argparse.Namespace) -> int:
+    import pulumi
+
+    from . import analysis, engine, report
+    from .mocks import UnsupportedInvoke
+    from .project import ProjectError, load
+
+    try:
+        stack = load(args.program, args.stack)
+    except ProjectError as e:
+        return _fail(str(e))
+
+    pack = None
+    user_config = None
+    if not args.no_policy:
+        try:
+            pack = analysis.load_pack(args.policy_pack)
+            user_config = analysis.read_policy_config(args.policy_config) if args.policy_config else None
+            analysis.effective_config(pack, user_config)  # reject bad policy config before running
+        except analysis.PolicyPackError as e:
+            return _fail(str(e))
+
+    try:
+        graph = engine.run(stack, unknowns=args.unknowns)
+    except engine.ProgramError as e:
+        cause = e.cause
+        if args.traceback:
+            traceback.print_exception(cause)
+        if isinstance(cause, UnsupportedInvoke):
+            return _fail(str(cause))
+        if isinstance(cause, pulumi.RunError):
+            return _fail(str(cause))
+        if isinstance(cause, SystemExit):
+            return _fail(f"the program exited with status {cause.code}")
+        where = _program_location(cause, stack.program_dir)
+        return _fail(f"the program failed: {type(cause).__name__}: {cause}{where}")
+
+    violations = analysis.analyze(pack, graph, stack, user_config) if pack is not None else []
+
+    out = sys.stdout
+    mode = "preview of a new stack (unknowns)" if args.unknowns else "offline preview"
+    out.write(f"{mode}: project {stack.project}, stack {stack.stack}\n\n")
+    if not args.quiet:
+        report.print_tree(graph, out)
+    report.print_summary(graph, out)
+    if not args.quiet:
+        report.print_outputs(graph, out)
+    if pack is not None:
+        report.print_violations(f"{pack.name}@v{pack.version}", violations, out)
+    else:
+        out.write("\nPolicies: not run (--no-policy)\n")
+
+    document = report.report_json(graph, violations)
+    if args.json_file:
+        args.json_file.write_text(json.dumps(document, indent=2) + "\n")
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "preview.json").write_text(json.dumps(document, indent=2) + "\n")
+        report.write_kubernetes(graph, args.out)
+
+    return EXIT_VIOLATION if any(v.level == "mandatory" for v in violations) else EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    if args.command == "preview":
+        return preview(args)
+    return EXIT_ERROR  # pragma: no cover - argparse requires a command

@@ -1,0 +1,181 @@
+"""Runs a Pulumi Python program on the SDK's mock engine and records the resource graph.
+
+The program runs as the Python language host runs it (``runpy`` inside ``run_in_stack``), with
+the stack's config set, against a :class:`RecordingMonitor`: a ``MockMonitor`` that keeps every
+RegisterResource request (type, name, parent, custom, inputs, dependencies, property
+dependencies, provider, protect...) as it arrived, and the outputs the mocks answered. Inputs and
+outputs are kept as the protobuf structs the engine would see, so the policy analyzer receives
+exactly what the Pulumi CLI would send it (unknowns and secrets included).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import runpy
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi.runtime
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs, MockSettings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.settings import configure, set_root_resource
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from .mocks import OfflineMocks
+from .project import StackConfig
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass
+class Resource:
+    """One registered resource, as the engine saw it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    inputs: struct_pb2.Struct
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool | None
+    ignore_changes: list[str]
+    additional_secret_outputs: list[str]
+    aliases: list[str]
+    id: str = ""
+    outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+
+
+@dataclass
+class Graph:
+    project: str
+    stack: str
+    resources: list[Resource]
+    outputs: struct_pb2.Struct
+
+
+class RecordingMonitor(MockMonitor):
+    """A MockMonitor that records the full RegisterResource requests (thread-safe: the SDK
+    registers resources from several threads)."""
+
+    def __init__(self, mocks: OfflineMocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.recorded: dict[str, Resource] = {}
+        self.stack_outputs = struct_pb2.Struct()
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        record = Resource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            inputs=request.object,
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            provider=request.provider,
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            delete_before_replace=request.deleteBeforeReplace if request.deleteBeforeReplaceDefined else None,
+            ignore_changes=list(request.ignoreChanges),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            aliases=list(request.aliasURNs),
+        )
+        if request.type == STACK_TYPE:
+            with self._lock:
+                self.recorded[urn] = record
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+        if request.custom:
+            id_, state = self.mocks.new_resource(
+                MockResourceArgs(
+                    typ=request.type,
+                    name=request.name,
+                    inputs=inputs,
+                    provider=request.provider,
+                    resource_id=request.importId or None,
+                    custom=True,
+                )
+            )
+        else:
+            id_, state = "", {}
+        outputs = _sync_await(rpc.serialize_properties(state, {}))
+        record.id = id_ or ""
+        # The state a provider reports includes the id (``rpc.UNKNOWN`` while it is not known).
+        record.outputs = _sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {})) if request.custom else outputs
+        with self._lock:
+            self.recorded[urn] = record
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=outputs)
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        with self._lock:
+            record = self.recorded.get(request.urn)
+            if record is not None and not record.custom:
+                record.outputs = request.outputs
+            if record is not None and record.type == STACK_TYPE:
+                self.stack_outputs = request.outputs
+        return empty_pb2.Empty()
+
+
+class ProgramError(Exception):
+    """The program raised; ``cause`` is the exception."""
+
+    def __init__(self, cause: BaseException) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
+
+
+def run(stack: StackConfig, unknowns: bool = False) -> Graph:
+    """Run the program of ``stack`` on the mock engine and return what it registered.
+
+    ``unknowns=True`` runs it as a preview of a new stack: computed outputs stay unknown.
+    Runs once per process (the Pulumi runtime keeps global state).
+    """
+    mocks = OfflineMocks(stack.region or "us-east-1", unknowns=unknowns)
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_all_config(dict(stack.config), list(stack.secret_keys))
+    settings = MockSettings(
+        monitor=monitor,
+        monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+        engine=MockEngine(logging.getLogger("offline.program")),
+        project=stack.project,
+        stack=stack.stack,
+        dry_run=unknowns,
+        organization="organization",
+        callbacks=None,
+    )
+    configure(settings)
+    set_root_resource(None)  # type: ignore[arg-type]
+
+    main = str(stack.main)
+    program_dir = str(stack.program_dir)
+    saved_path, saved_cwd = list(sys.path), os.getcwd()
+    sys.path.insert(0, program_dir)
+    os.chdir(program_dir)
+    try:
+        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+    except (Exception, SystemExit) as e:
+        raise ProgramError(e) from e
+    finally:
+        sys.path[:] = saved_path
+        os.chdir(saved_cwd)
+
+    # Registration order depends on thread timing; sort so reports and JSON are reproducible.
+    resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != STACK_TYPE, r.urn))
+    return Graph(stack.project, stack.stack, resources, monitor.stack_outputs)

@@ -1,0 +1,140 @@
+"""A Pulumi project directory and the config of one of its stacks, merged as the CLI does.
+
+``Pulumi.yaml``'s ``config:`` block declares project keys (``type``, ``default``, ``items``,
+``secret``) and may give values for other namespaces (``aws:region: {value: ...}``);
+``Pulumi.<stack>.yaml`` overrides them. Values reach the program as strings (objects and arrays
+as JSON), like the engine hands them over. Declared types are checked the way ``pulumi preview``
+checks them, so a stack file with ``azCount: three`` fails here too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SECRET_PLACEHOLDER = "offline-secret-placeholder"
+
+
+class ProjectError(Exception):
+    """The project or stack files are missing or invalid."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    project: str
+    stack: str
+    program_dir: Path
+    main: Path
+    config: dict[str, str]
+    secret_keys: list[str] = field(default_factory=list)
+
+    @property
+    def region(self) -> str | None:
+        return self.config.get("aws:region")
+
+    def namespace(self, package: str) -> dict[str, str]:
+        """Config of one namespace (e.g. ``aws``), keys without the prefix."""
+        prefix = package + ":"
+        return {k[len(prefix) :]: v for k, v in self.config.items() if k.startswith(prefix)}
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ProjectError(f"{path}: not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _as_config_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def _type_error(key: str, value: Any, declared: dict[str, Any]) -> str | None:
+    kind = declared.get("type")
+    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
+        if not (isinstance(value, str) and value.lstrip("-").isdigit()):
+            return f"{key}: {value!r} is not an integer (declared type integer in Pulumi.yaml)"
+    if kind == "boolean" and not isinstance(value, bool) and value not in ("true", "false"):
+        return f"{key}: {value!r} is not a boolean (declared type boolean in Pulumi.yaml)"
+    if kind == "string" and isinstance(value, (dict, list)):
+        return f"{key}: {value!r} is not a string (declared type string in Pulumi.yaml)"
+    if kind == "array":
+        if not isinstance(value, list):
+            return f"{key}: {value!r} is not a list (declared type array in Pulumi.yaml)"
+        item_type = (declared.get("items") or {}).get("type")
+        for item in value:
+            error = _type_error(f"{key}[]", item, {"type": item_type}) if item_type else None
+            if error:
+                return error
+    return None
+
+
+def load(program_dir: Path, stack: str) -> StackConfig:
+    """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` from ``program_dir``."""
+    program_dir = program_dir.resolve()
+    project_file = program_dir / "Pulumi.yaml"
+    if not project_file.is_file():
+        raise ProjectError(f"{program_dir} is not a Pulumi project: no Pulumi.yaml")
+    project_doc = _yaml(project_file)
+    name = project_doc.get("name")
+    if not isinstance(name, str) or not name:
+        raise ProjectError(f"{project_file}: 'name' is missing")
+    runtime = project_doc.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise ProjectError(f"{project_file}: runtime {runtime_name!r} is not python; the offline engine runs Python programs")
+    main = program_dir / str(project_doc.get("main") or "")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise ProjectError(f"{program_dir}: no program entry point {main.name} (set 'main' in Pulumi.yaml or add __main__.py)")
+
+    config_dir = program_dir / str(project_doc.get("stackConfigDir") or "")
+    stack_file = config_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
+        raise ProjectError(f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known) or 'none'}")
+    stack_doc = _yaml(stack_file)
+
+    declared: dict[str, dict[str, Any]] = {}
+    raw: dict[str, Any] = {}
+    secret_keys: set[str] = set()
+    for key, spec in (project_doc.get("config") or {}).items():
+        if ":" in key and not key.startswith(name + ":"):
+            raw[key] = spec.get("value") if isinstance(spec, dict) else spec
+            continue
+        full = key if ":" in key else f"{name}:{key}"
+        spec = spec if isinstance(spec, dict) else {"default": spec}
+        declared[full] = spec
+        if "default" in spec:
+            raw[full] = spec["default"]
+        elif "value" in spec:
+            raw[full] = spec["value"]
+        if spec.get("secret"):
+            secret_keys.add(full)
+
+    for key, value in (stack_doc.get("config") or {}).items():
+        full = key if ":" in key else f"{name}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            raw[full] = SECRET_PLACEHOLDER
+            secret_keys.add(full)
+            continue
+        raw[full] = value
+
+    errors = [e for k, v in raw.items() if k in declared for e in [_type_error(k, v, declared[k])] if e]
+    if errors:
+        raise ProjectError(f"{stack_file.name}: " + "; ".join(errors))
+
+    config = {k: _as_config_string(v) for k, v in raw.items() if v is not None}
+    return StackConfig(name, stack, program_dir, main, config, sorted(secret_keys))

@@ -1,0 +1,163 @@
+"""What the offline preview shows and writes: a ``pulumi preview``-like tree, a count per
+resource type, the policy verdicts, the JSON report and the Kubernetes manifests."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+
+from .analysis import Violation
+from .engine import STACK_TYPE, Graph, Resource
+
+UNKNOWN_MARK = "[unknown]"
+SECRET_MARK = "[secret]"
+_UNKNOWNS = {
+    rpc.UNKNOWN,
+    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
+    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
+    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
+    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+}
+
+
+def plain(value: Any) -> Any:
+    """A struct (or a value inside one) as plain JSON: secrets masked, unknowns marked,
+    resource references as their URN, whole-number floats as ints."""
+    if isinstance(value, struct_pb2.Struct):
+        value = json_format.MessageToDict(value)
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET_MARK
+        if sig == rpc._special_resource_sig:
+            return value.get("urn")
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET_MARK
+            return plain(value["value"]) if "value" in value else UNKNOWN_MARK
+        return {k: plain(v) for k, v in value.items() if k != rpc._special_sig_key}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, str) and value in _UNKNOWNS:
+        return UNKNOWN_MARK
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def resource_json(r: Resource) -> dict[str, Any]:
+    outputs = plain(r.outputs)
+    if r.custom:
+        outputs = {"id": r.id or UNKNOWN_MARK, **outputs}
+    return {
+        "urn": r.urn,
+        "type": r.type,
+        "name": r.name,
+        "parent": r.parent,
+        "custom": r.custom,
+        "inputs": plain(r.inputs),
+        "outputs": outputs,
+        "dependencies": r.dependencies,
+        "propertyDependencies": r.property_dependencies,
+        "protect": r.protect,
+        "retainOnDelete": r.retain_on_delete,
+        "provider": r.provider or None,
+    }
+
+
+def report_json(graph: Graph, violations: list[Violation] | None) -> dict[str, Any]:
+    return {
+        "project": graph.project,
+        "stack": graph.stack,
+        "resources": [resource_json(r) for r in graph.resources],
+        "outputs": plain(graph.outputs),
+        "policyViolations": [v.as_json() for v in violations or []],
+    }
+
+
+def _display_type(token: str) -> str:
+    """``aws:ec2/vpc:Vpc`` -> ``aws:ec2:Vpc``, as ``pulumi preview`` shows types."""
+    parts = token.split(":")
+    if len(parts) == 3 and "/" in parts[1]:
+        module, member = parts[1].rsplit("/", 1)
+        if member.lower() == parts[2].lower():
+            return f"{parts[0]}:{module}:{parts[2]}"
+    return token
+
+
+def print_tree(graph: Graph, out: TextIO) -> None:
+    children: dict[str | None, list[Resource]] = {}
+    known = {r.urn for r in graph.resources}
+    for r in graph.resources:
+        children.setdefault(r.parent if r.parent in known else None, []).append(r)
+    rows: list[tuple[str, str]] = []
+
+    def walk(r: Resource, prefix: str, last: bool, depth: int) -> None:
+        branch = "" if depth == 0 else ("└─ " if last else "├─ ")
+        rows.append((prefix + branch + _display_type(r.type), r.name))
+        kids = children.get(r.urn, [])
+        next_prefix = prefix if depth == 0 else prefix + ("   " if last else "│  ")
+        for i, kid in enumerate(kids):
+            walk(kid, next_prefix, i == len(kids) - 1, depth + 1)
+
+    for root in children.get(None, []):
+        walk(root, "", True, 0)
+    width = max([len(t) for t, _ in rows] + [4]) + 3
+    out.write(f"     {'Type':<{width}}Name\n")
+    for type_col, name in rows:
+        out.write(f" +   {type_col:<{width}}{name}\n")
+
+
+def print_summary(graph: Graph, out: TextIO) -> None:
+    counts = Counter(r.type for r in graph.resources if r.type != STACK_TYPE)
+    out.write(f"\nResources: {sum(counts.values())} to create\n")
+    for token, count in sorted(counts.items()):
+        out.write(f"    {count:>4}  {token}\n")
+
+
+def print_outputs(graph: Graph, out: TextIO) -> None:
+    outputs = plain(graph.outputs)
+    if outputs:
+        out.write("\nOutputs:\n")
+        for key in sorted(outputs):
+            out.write(f"    {key}: {json.dumps(outputs[key])}\n")
+
+
+def print_violations(pack_name: str, violations: list[Violation], out: TextIO) -> None:
+    mandatory = sum(v.level == "mandatory" for v in violations)
+    advisory = len(violations) - mandatory
+    verdict = "FAILED" if mandatory else "passed"
+    out.write(f"\nPolicies: {pack_name}: {verdict} ({mandatory} mandatory, {advisory} advisory)\n")
+    order = {"mandatory": 0, "advisory": 1}
+    for v in sorted(violations, key=lambda v: (order.get(v.level, 2), v.policy, v.urn)):
+        where = v.urn.rsplit("::", 2)[-2:] if v.urn else ["stack"]
+        out.write(f"    [{v.level}] {v.policy}  ({' '.join(where)})\n")
+        for line in v.message.splitlines():
+            out.write(f"        {line}\n")
+
+
+def write_kubernetes(graph: Graph, out_dir: Path) -> list[Path]:
+    """Every Kubernetes object the program would apply, one YAML file each."""
+    written = []
+    target = out_dir / "kubernetes"
+    for r in graph.resources:
+        if not r.custom or not r.type.startswith("kubernetes:") or r.type.startswith("kubernetes:helm"):
+            continue
+        manifest = plain(r.inputs)
+        if "apiVersion" not in manifest or "kind" not in manifest:
+            continue
+        meta = manifest.get("metadata") or {}
+        name = meta.get("name") or r.name
+        stem = "-".join(p for p in (manifest["kind"].lower(), meta.get("namespace"), name) if p)
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / (re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + ".yaml")
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False))
+        written.append(path)
+    return written
