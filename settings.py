@@ -89,7 +89,11 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     if not _REGION.match(region):
         raise ConfigError("aws:region", region, "must be an AWS region name such as eu-west-1")
 
-    values = {field: _read(prefix + key, kind, config[prefix + key]) for key, (kind, field) in _KEYS.items() if prefix + key in config}
+    values = {
+        field: _read(prefix + key, kind, config[prefix + key])
+        for key, (kind, field) in _KEYS.items()
+        if prefix + key in config
+    }
     network = _build(prefix, NetworkArgs, values)
     return PlatformSettings(project=project, region=region, network=network)
 

@@ -78,14 +78,14 @@ class NetworkArgs:
             vpc = ipaddress.IPv4Network(self.cidr_block, strict=True)
         except (ipaddress.AddressValueError, ipaddress.NetmaskValueError, ValueError, TypeError):
             raise ArgumentError(
-                "cidr_block", self.cidr_block, "must be an IPv4 network in CIDR notation with no host bits set, e.g. 10.0.0.0/16"
+                "cidr_block",
+                self.cidr_block,
+                "must be an IPv4 network in CIDR notation with no host bits set, e.g. 10.0.0.0/16",
             ) from None
         if not 16 <= vpc.prefixlen <= 28:
             raise ArgumentError("cidr_block", self.cidr_block, "the prefix length must be /16 to /28 (AWS VPC limits)")
         if not any(vpc.subnet_of(r) for r in PRIVATE_RANGES):
-            raise ArgumentError(
-                "cidr_block", self.cidr_block, "must lie inside " + ", ".join(map(str, PRIVATE_RANGES))
-            )
+            raise ArgumentError("cidr_block", self.cidr_block, "must lie inside " + ", ".join(map(str, PRIVATE_RANGES)))
         require_int_range("az_count", self.az_count, 2, 6)
         require_int_range("subnet_prefix_length", self.subnet_prefix_length, 16, 28)
         if self.subnet_prefix_length <= vpc.prefixlen:
@@ -145,9 +145,7 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Look-ups first, so a region that cannot hold the network fails before anything exists.
-        invoke = pulumi.InvokeOptions(
-            parent=opts.parent if opts else None, provider=opts.provider if opts else None
-        )
+        invoke = pulumi.InvokeOptions(parent=opts.parent if opts else None, provider=opts.provider if opts else None)
         zones = aws.get_availability_zones(
             state="available",
             # Local and Wavelength Zones are opt-in; they cannot hold EFS mount targets.
@@ -156,7 +154,9 @@ class Network(pulumi.ComponentResource):
         ).names
         if len(zones) < args.az_count:
             raise ArgumentError(
-                "az_count", args.az_count, f"the region has only {len(zones)} standard availability zones: {', '.join(zones)}"
+                "az_count",
+                args.az_count,
+                f"the region has only {len(zones)} standard availability zones: {', '.join(zones)}",
             )
         zones = sorted(zones)[: args.az_count]
         region = aws.get_region(opts=invoke).region
@@ -290,7 +290,9 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self._flow_logs(name, args, region, partition.partition, account_id, child)
+        self._flow_logs(
+            name, args=args, region=region, partition=partition.partition, account_id=account_id, child=child
+        )
 
         self.vpc_id = self.vpc.id
         self.vpc_cidr = self.vpc.cidr_block
@@ -314,6 +316,7 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(
         self,
         name: str,
+        *,
         args: NetworkArgs,
         region: str,
         partition: str,
@@ -340,7 +343,13 @@ class Network(pulumi.ComponentResource):
                     "Sid": "CloudWatchLogsUsesForThisAccountsLogGroups",
                     "Effect": "Allow",
                     "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                    "Action": [
+                        "kms:Encrypt*",
+                        "kms:Decrypt*",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:Describe*",
+                    ],
                     "Resource": "*",
                     "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
                 },

@@ -48,7 +48,13 @@ class Violation:
     message: str
 
     def as_json(self) -> dict[str, str]:
-        return {"policyPack": self.policy_pack, "policy": self.policy, "level": self.level, "urn": self.urn, "message": self.message}
+        return {
+            "policyPack": self.policy_pack,
+            "policy": self.policy,
+            "level": self.level,
+            "urn": self.urn,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -78,7 +84,7 @@ def load_pack(pack_dir: Path) -> LoadedPack:
         captured.append(servicer)
         raise _Captured
 
-    analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture  # type: ignore[assignment]
+    analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
     saved_path = list(sys.path)
     sys.path.insert(0, str(pack_dir))
     try:
@@ -88,7 +94,7 @@ def load_pack(pack_dir: Path) -> LoadedPack:
     except Exception as e:
         raise PolicyPackError(f"policy pack {pack_dir} failed to load: {type(e).__name__}: {e}") from e
     finally:
-        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original  # type: ignore[assignment]
+        analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
         sys.path[:] = saved_path
     if not captured:
         raise PolicyPackError(f"policy pack {pack_dir} did not construct a PolicyPack")
@@ -104,9 +110,12 @@ def effective_config(pack: LoadedPack, user: dict[str, Any] | None) -> dict[str,
     policies = {p.name: p for p in pack.info.policies}
     unknown = sorted(k for k in user if k != "all" and k not in policies)
     if unknown:
-        raise PolicyPackError(f"policy config names unknown policies: {', '.join(unknown)}; the pack has {', '.join(sorted(policies))}")
+        raise PolicyPackError(
+            f"policy config names unknown policies: {', '.join(unknown)}; the pack has {', '.join(sorted(policies))}"
+        )
 
     def split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
+        level: str | None
         if isinstance(value, str):
             level, props = value, {}
         elif isinstance(value, dict):
@@ -115,7 +124,9 @@ def effective_config(pack: LoadedPack, user: dict[str, Any] | None) -> dict[str,
         else:
             raise PolicyPackError(f"policy config {where}: expected an enforcement level or an object, got {value!r}")
         if level is not None and level not in _LEVELS:
-            raise PolicyPackError(f"policy config {where}: enforcement level {level!r} is not one of {', '.join(_LEVELS)}")
+            raise PolicyPackError(
+                f"policy config {where}: enforcement level {level!r} is not one of {', '.join(_LEVELS)}"
+            )
         return level, props
 
     # The pack's initial_config, as given to PolicyPack (the proto form cannot tell "advisory"
@@ -126,7 +137,7 @@ def effective_config(pack: LoadedPack, user: dict[str, Any] | None) -> dict[str,
     for name, policy in policies.items():
         schema = json_format.MessageToDict(policy.configSchema.properties) if policy.configSchema else {}
         props = {k: v["default"] for k, v in schema.items() if isinstance(v, dict) and "default" in v}
-        level = _LEVEL_NAMES[policy.enforcementLevel]
+        level: str = _LEVEL_NAMES[policy.enforcementLevel]
         if name in initial:
             initial_level, initial_props = initial[name]
             props.update(initial_props or {})
@@ -185,7 +196,9 @@ class _Providers:
         props = struct_pb2.Struct()
         props.update(self._stack.namespace(package))
         urn = f"urn:pulumi:{self._graph.stack}::{self._graph.project}::pulumi:providers:{package}::default"
-        return analyzer_pb2.AnalyzerProviderResource(type=f"pulumi:providers:{package}", properties=props, urn=urn, name="default")
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=f"pulumi:providers:{package}", properties=props, urn=urn, name="default"
+        )
 
 
 def analyze(

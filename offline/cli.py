@@ -25,17 +25,23 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(
+        prog="python -m offline", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("preview", help="run the program on the mock engine and the policy pack on its graph")
     p.add_argument("--stack", required=True, help="stack name: reads Pulumi.<stack>.yaml")
     p.add_argument("--program", type=Path, default=Path("."), help="Pulumi project directory (default: .)")
     packs = p.add_mutually_exclusive_group()
-    packs.add_argument("--policy-pack", type=Path, default=DEFAULT_POLICY_PACK, help="policy pack directory (default: %(default)s)")
+    packs.add_argument(
+        "--policy-pack", type=Path, default=DEFAULT_POLICY_PACK, help="policy pack directory (default: %(default)s)"
+    )
     packs.add_argument("--no-policy", action="store_true", help="do not run a policy pack")
     p.add_argument("--policy-config", type=Path, help="policy config JSON, as for pulumi preview --policy-pack-config")
     p.add_argument("--json", type=Path, dest="json_file", help="write the graph, outputs and violations as JSON")
-    p.add_argument("--out", type=Path, help="write preview.json and every Kubernetes object as YAML under this directory")
+    p.add_argument(
+        "--out", type=Path, help="write preview.json and every Kubernetes object as YAML under this directory"
+    )
     p.add_argument("--unknowns", action="store_true", help="preview a new stack: computed outputs stay unknown")
     p.add_argument("--quiet", action="store_true", help="print only the summary and the policy verdicts")
     p.add_argument("--traceback", action="store_true", help="on a program error, print the full traceback")
@@ -43,7 +49,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _program_location(exc: BaseException, program_dir: Path) -> str:
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(program_dir)]
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if Path(f.filename).resolve().is_relative_to(program_dir)
+    ]
     if not frames:
         return ""
     f = frames[-1]

@@ -117,7 +117,11 @@ class RecordingMonitor(MockMonitor):
         outputs = _sync_await(rpc.serialize_properties(state, {}))
         record.id = id_ or ""
         # The state a provider reports includes the id (``rpc.UNKNOWN`` while it is not known).
-        record.outputs = _sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {})) if request.custom else outputs
+        record.outputs = (
+            _sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {}))
+            if request.custom
+            else outputs
+        )
         with self._lock:
             self.recorded[urn] = record
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
@@ -168,8 +172,11 @@ def run(stack: StackConfig, unknowns: bool = False) -> Graph:
     saved_path, saved_cwd = list(sys.path), os.getcwd()
     sys.path.insert(0, program_dir)
     os.chdir(program_dir)
+    def program() -> None:
+        runpy.run_path(main, run_name="__main__")
+
     try:
-        _sync_await(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+        _sync_await(run_in_stack(program))
     except (Exception, SystemExit) as e:
         raise ProgramError(e) from e
     finally:

@@ -161,6 +161,8 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{hash6}"),
 }
 _GLOBAL_SERVICES = {"iam"}
+# Outputs that repeat the resource's own id.
+_SELF_ID = {("keyId", "aws:kms/key:Key"), ("allocationId", "aws:ec2/eip:Eip")}
 _ARN_IS_ID = {
     "aws:ecs/cluster:Cluster",
     "aws:lb/loadBalancer:LoadBalancer",
@@ -220,7 +222,7 @@ class OfflineMocks(Mocks):
 
     def _arn(self, token: str, rid: str, state: dict[str, Any], seed: str) -> str:
         service, resource = _ARN.get(token) or (
-            token.split(":")[1].split("/")[0],
+            token.split(":")[1].split("/", maxsplit=1)[0],
             "-".join(w.lower() for w in _camel_words(token.rsplit(":", 1)[-1])) + "/{id}",
         )
         fields = {
@@ -244,14 +246,12 @@ class OfflineMocks(Mocks):
                 out[name] = ACCOUNT_ID
             elif name == "tagsAll":
                 out[name] = dict(state.get("tags") or {})
-            elif name == "keyId" and token == "aws:kms/key:Key":
-                out[name] = rid
-            elif name == "allocationId" and token == "aws:ec2/eip:Eip":
+            elif (name, token) in _SELF_ID:
                 out[name] = rid
             elif name == "availabilityZoneId" and isinstance(state.get("availabilityZone"), str):
                 out[name] = _zone_id(self.region, state["availabilityZone"])
             elif name == "dnsName":
-                service = (_ARN.get(token) or (token.split(":")[1].split("/")[0], ""))[0]
+                service = (_ARN.get(token) or (token.split(":")[1].split("/", maxsplit=1)[0], ""))[0]
                 out[name] = f"{rid}.{service}.{self.region}.{self.partition['dnsSuffix']}"
             elif name in ("publicIp", "customerOwnedIp") or name.endswith("PublicIp"):
                 out[name] = f"203.0.113.{int(vseed[:2], 16) % 254 + 1}"
@@ -329,7 +329,9 @@ def _policy_document(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
                 stmt[out] = s[key][0] if len(s[key]) == 1 else s[key]
         for key, out in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
             if s.get(key):
-                stmt[out] = {p["type"]: p["identifiers"][0] if len(p["identifiers"]) == 1 else p["identifiers"] for p in s[key]}
+                stmt[out] = {
+                    p["type"]: p["identifiers"][0] if len(p["identifiers"]) == 1 else p["identifiers"] for p in s[key]
+                }
         if s.get("conditions"):
             cond: dict[str, dict[str, Any]] = {}
             for c in s["conditions"]:

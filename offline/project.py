@@ -62,9 +62,9 @@ def _as_config_string(value: Any) -> str:
 
 def _type_error(key: str, value: Any, declared: dict[str, Any]) -> str | None:
     kind = declared.get("type")
-    if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
-        if not (isinstance(value, str) and value.lstrip("-").isdigit()):
-            return f"{key}: {value!r} is not an integer (declared type integer in Pulumi.yaml)"
+    is_int = not isinstance(value, bool) and isinstance(value, int)
+    if kind == "integer" and not is_int and not (isinstance(value, str) and value.lstrip("-").isdigit()):
+        return f"{key}: {value!r} is not an integer (declared type integer in Pulumi.yaml)"
     if kind == "boolean" and not isinstance(value, bool) and value not in ("true", "false"):
         return f"{key}: {value!r} is not a boolean (declared type boolean in Pulumi.yaml)"
     if kind == "string" and isinstance(value, (dict, list)):
@@ -93,18 +93,24 @@ def load(program_dir: Path, stack: str) -> StackConfig:
     runtime = project_doc.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise ProjectError(f"{project_file}: runtime {runtime_name!r} is not python; the offline engine runs Python programs")
+        raise ProjectError(
+            f"{project_file}: runtime {runtime_name!r} is not python; the offline engine runs Python programs"
+        )
     main = program_dir / str(project_doc.get("main") or "")
     if main.is_dir():
         main = main / "__main__.py"
     if not main.is_file():
-        raise ProjectError(f"{program_dir}: no program entry point {main.name} (set 'main' in Pulumi.yaml or add __main__.py)")
+        raise ProjectError(
+            f"{program_dir}: no program entry point {main.name} (set 'main' in Pulumi.yaml or add __main__.py)"
+        )
 
     config_dir = program_dir / str(project_doc.get("stackConfigDir") or "")
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
-        raise ProjectError(f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known) or 'none'}")
+        raise ProjectError(
+            f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known) or 'none'}"
+        )
     stack_doc = _yaml(stack_file)
 
     declared: dict[str, dict[str, Any]] = {}
@@ -115,13 +121,13 @@ def load(program_dir: Path, stack: str) -> StackConfig:
             raw[key] = spec.get("value") if isinstance(spec, dict) else spec
             continue
         full = key if ":" in key else f"{name}:{key}"
-        spec = spec if isinstance(spec, dict) else {"default": spec}
-        declared[full] = spec
-        if "default" in spec:
-            raw[full] = spec["default"]
-        elif "value" in spec:
-            raw[full] = spec["value"]
-        if spec.get("secret"):
+        schema = spec if isinstance(spec, dict) else {"default": spec}
+        declared[full] = schema
+        if "default" in schema:
+            raw[full] = schema["default"]
+        elif "value" in schema:
+            raw[full] = schema["value"]
+        if schema.get("secret"):
             secret_keys.add(full)
 
     for key, value in (stack_doc.get("config") or {}).items():

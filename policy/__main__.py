@@ -2,8 +2,9 @@
 preview (`python -m offline preview`). Levels are lowered per stack through policy config
 (`--policy-pack-config`), never by editing a rule."""
 
-from policies import POLICIES
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+from policies import POLICIES
 
 PolicyPack(
     name="efs-platform",

@@ -22,7 +22,7 @@ RULES = (
 
 def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
     stack = Stack(args.resources)
-    adopted = set()
+    adopted: set[str] = set()
     for group in stack.of_type(DEFAULT_SG):
         for direction in ("ingress", "egress"):
             rules = setting(group, direction, default=[])
@@ -50,9 +50,13 @@ def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
         targets = stack.refs(rule, "securityGroupId", (DEFAULT_SG,))
         via_vpc = stack.refs(rule, "securityGroupId", (VPC,), id_prop="defaultSecurityGroupId")
         if targets is UNKNOWN and via_vpc is UNKNOWN:
-            report(f"cannot verify {label(rule)}: the security group it changes is not known in this preview.", rule.urn)
+            report(
+                f"cannot verify {label(rule)}: the security group it changes is not known in this preview.", rule.urn
+            )
         elif (targets is not UNKNOWN and targets) or (via_vpc is not UNKNOWN and via_vpc):
-            report(f"{label(rule)} adds a rule to a VPC default security group; use a dedicated security group.", rule.urn)
+            report(
+                f"{label(rule)} adds a rule to a VPC default security group; use a dedicated security group.", rule.urn
+            )
 
 
 default_security_group_closed = StackValidationPolicy(
@@ -63,5 +67,7 @@ default_security_group_closed = StackValidationPolicy(
     ),
     enforcement_level=EnforcementLevel.MANDATORY,
     validate=_validate,
-    remediation_steps="Add aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) with no ingress/egress; move rules to a dedicated group.",
+    remediation_steps=(
+        "Add aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) with no ingress/egress; move rules to a dedicated group."
+    ),
 )

@@ -9,6 +9,8 @@ resources, through the graph, so the verdict is the same when ids are still unkn
 Corresponds to Security Hub EC2.15 / checkov CKV_AWS_130 (which flag every subnet).
 """
 
+from typing import Any
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyResource,
@@ -30,7 +32,7 @@ VPC = "aws:ec2/vpc:Vpc"
 TABLES = (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)
 
 
-def _is_igw(stack: Stack, holder: PolicyResource, prop: str, gateway_id: object) -> object:
+def _is_igw(stack: Stack, holder: PolicyResource, prop: str, gateway_id: Any) -> Any:
     """Whether a gateway reference names an internet gateway: True, False or UNKNOWN."""
     if gateway_id is None:
         return False
@@ -40,7 +42,7 @@ def _is_igw(stack: Stack, holder: PolicyResource, prop: str, gateway_id: object)
     return True if deps else UNKNOWN
 
 
-def routes_to_igw(stack: Stack, table: PolicyResource) -> object:
+def routes_to_igw(stack: Stack, table: PolicyResource) -> Any:
     """True, False or UNKNOWN: does this route table hold a route to an internet gateway?"""
     undecided = False
     routes = setting(table, "routes", default=[])
@@ -73,7 +75,7 @@ def routes_to_igw(stack: Stack, table: PolicyResource) -> object:
     return UNKNOWN if undecided else False
 
 
-def subnet_route_tables(stack: Stack, subnet: PolicyResource) -> object:
+def subnet_route_tables(stack: Stack, subnet: PolicyResource) -> Any:
     """The route tables that govern a subnet, or UNKNOWN."""
     tables: list[PolicyResource] = []
     for association in stack.of_type(ASSOCIATION):
@@ -110,7 +112,7 @@ def subnet_route_tables(stack: Stack, subnet: PolicyResource) -> object:
     return tables
 
 
-def is_private(stack: Stack, subnet: PolicyResource) -> object:
+def is_private(stack: Stack, subnet: PolicyResource) -> Any:
     """True, False or UNKNOWN: no route table of the subnet routes to an internet gateway."""
     tables = subnet_route_tables(stack, subnet)
     if tables is UNKNOWN:
@@ -142,7 +144,9 @@ def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
                 subnet.urn,
             )
         elif private is True and unknown_flags:
-            report(f"cannot verify {label(subnet)}: {', '.join(unknown_flags)} is not known in this preview.", subnet.urn)
+            report(
+                f"cannot verify {label(subnet)}: {', '.join(unknown_flags)} is not known in this preview.", subnet.urn
+            )
         elif private is True:
             report(
                 f"{label(subnet)} has no route to an internet gateway (a private subnet) but sets "

@@ -20,9 +20,10 @@ def _validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for prop, default in (("enableDnsSupport", True), ("enableDnsHostnames", False)):
         setting = value(args.props, prop, default=default)
         if setting is UNKNOWN:
-            report(f"cannot verify: {prop} is not known during this preview; set it to a literal true.")
+            report(f"cannot verify: {prop} is not known during this preview; set it to a literal true.", None)
         elif setting is not True:
-            report(f"{prop} is {'off' if setting is False else repr(setting)}; set {prop}=True (EFS and private endpoint DNS need it).")
+            shown = "off" if setting is False else repr(setting)
+            report(f"{prop} is {shown}; set {prop}=True (EFS and private endpoint DNS need it).", None)
 
 
 vpc_dns_enabled = ResourceValidationPolicy(
