@@ -15,6 +15,7 @@ import os
 import runpy
 import sys
 import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +75,12 @@ class RecordingMonitor(MockMonitor):
         self._lock = threading.Lock()
         self.recorded: dict[str, Resource] = {}
         self.stack_outputs = struct_pb2.Struct()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack out of its children's type chain.
+        if parent and parent.split("::")[2] == STACK_TYPE:
+            parent = ""
+        return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -138,10 +145,11 @@ class RecordingMonitor(MockMonitor):
 
 
 class ProgramError(Exception):
-    """The program raised; ``cause`` is the exception."""
+    """The program raised; ``cause`` is the exception, ``graph`` what it had registered."""
 
-    def __init__(self, cause: BaseException) -> None:
+    def __init__(self, cause: BaseException, graph: Graph) -> None:
         self.cause = cause
+        self.graph = graph
         super().__init__(str(cause))
 
 
@@ -149,17 +157,48 @@ def run(stack: StackConfig, unknowns: bool = False) -> Graph:
     """Run the program of ``stack`` on the mock engine and return what it registered.
 
     ``unknowns=True`` runs it as a preview of a new stack: computed outputs stay unknown.
-    Runs once per process (the Pulumi runtime keeps global state).
     """
-    mocks = OfflineMocks(stack.region or "us-east-1", unknowns=unknowns)
+    main = str(stack.main)
+    program_dir = str(stack.program_dir)
+    saved_path, saved_cwd = list(sys.path), os.getcwd()
+    sys.path.insert(0, program_dir)
+    os.chdir(program_dir)
+    try:
+        return run_callable(
+            lambda: runpy.run_path(main, run_name="__main__"),
+            project=stack.project,
+            stack=stack.stack,
+            config=stack.config,
+            secret_keys=stack.secret_keys,
+            unknowns=unknowns,
+        )
+    finally:
+        sys.path[:] = saved_path
+        os.chdir(saved_cwd)
+
+
+def run_callable(
+    program: Callable[[], object],
+    *,
+    project: str,
+    stack: str,
+    config: Mapping[str, str],
+    secret_keys: Sequence[str] = (),
+    unknowns: bool = False,
+) -> Graph:
+    """Run ``program`` (any code that registers resources) inside a new stack on the mock
+    engine, as the language host runs a program, and return the recorded graph. The region
+    comes from ``aws:region`` in ``config``. Each call starts from a fresh runtime state.
+    """
+    mocks = OfflineMocks(config.get("aws:region") or "us-east-1", unknowns=unknowns)
     monitor = RecordingMonitor(mocks)
-    pulumi.runtime.set_all_config(dict(stack.config), list(stack.secret_keys))
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     settings = MockSettings(
         monitor=monitor,
         monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
         engine=MockEngine(logging.getLogger("offline.program")),
-        project=stack.project,
-        stack=stack.stack,
+        project=project,
+        stack=stack,
         dry_run=unknowns,
         organization="organization",
         callbacks=None,
@@ -167,22 +206,16 @@ def run(stack: StackConfig, unknowns: bool = False) -> Graph:
     configure(settings)
     set_root_resource(None)  # type: ignore[arg-type]
 
-    main = str(stack.main)
-    program_dir = str(stack.program_dir)
-    saved_path, saved_cwd = list(sys.path), os.getcwd()
-    sys.path.insert(0, program_dir)
-    os.chdir(program_dir)
-    def program() -> None:
-        runpy.run_path(main, run_name="__main__")
+    def body() -> None:
+        program()
+
+    def graph() -> Graph:
+        # Registration order depends on thread timing; sort so reports and JSON are reproducible.
+        resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != STACK_TYPE, r.urn))
+        return Graph(project, stack, resources, monitor.stack_outputs)
 
     try:
-        _sync_await(run_in_stack(program))
+        _sync_await(run_in_stack(body))
     except (Exception, SystemExit) as e:
-        raise ProgramError(e) from e
-    finally:
-        sys.path[:] = saved_path
-        os.chdir(saved_cwd)
-
-    # Registration order depends on thread timing; sort so reports and JSON are reproducible.
-    resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != STACK_TYPE, r.urn))
-    return Graph(stack.project, stack.stack, resources, monitor.stack_outputs)
+        raise ProgramError(e, graph()) from e
+    return graph()

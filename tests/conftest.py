@@ -1,0 +1,122 @@
+"""Shared test helpers: run code on the offline engine and read back what reached the engine.
+
+Component and policy tests use the same recording engine as ``python -m offline preview``
+(``offline.engine.run_callable``), one fresh runtime per call.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offline import analysis, engine
+from offline.report import plain
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+REGION = "eu-west-1"
+
+
+@dataclass
+class Res:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    id: str
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    protect: bool
+
+
+class Recorded:
+    """The resources a program registered, with their inputs and mock outputs as plain data."""
+
+    def __init__(self, graph: engine.Graph) -> None:
+        self.graph = graph
+        self.resources = [
+            Res(
+                r.urn,
+                r.type,
+                r.name,
+                r.parent,
+                plain(r.inputs),
+                plain(r.outputs),
+                r.id,
+                r.dependencies,
+                r.property_dependencies,
+                r.protect,
+            )
+            for r in graph.resources
+        ]
+        self.by_urn = {r.urn: r for r in self.resources}
+        self.outputs = plain(graph.outputs)
+
+    def of_type(self, token: str) -> list[Res]:
+        return [r for r in self.resources if r.type == token]
+
+    def one(self, token: str, name: str) -> Res:
+        matches = [r for r in self.of_type(token) if r.name == name]
+        assert len(matches) == 1, f"expected one {token} named {name}, got {[r.name for r in self.of_type(token)]}"
+        return matches[0]
+
+    def by_id(self, token: str, rid: str) -> Res:
+        matches = [r for r in self.of_type(token) if r.id == rid]
+        assert len(matches) == 1, f"no {token} with id {rid}"
+        return matches[0]
+
+
+def run(program: Callable[[], object], config: dict[str, str] | None = None, unknowns: bool = False) -> Recorded:
+    """Run ``program`` in a fresh stack on the offline engine."""
+    graph = engine.run_callable(
+        program,
+        project="test",
+        stack="test",
+        config={"aws:region": REGION, **(config or {})},
+        unknowns=unknowns,
+    )
+    return Recorded(graph)
+
+
+@pytest.fixture(scope="session")
+def pack() -> analysis.LoadedPack:
+    return analysis.load_pack(ROOT / "policy")
+
+
+def violations(
+    pack: analysis.LoadedPack,
+    program: Callable[[], object],
+    unknowns: bool = False,
+    policy_config: dict[str, Any] | None = None,
+) -> list[analysis.Violation]:
+    """Run ``program`` and the efs-platform policy pack on it, as the offline preview does."""
+    recorded = run(program, unknowns=unknowns)
+    from offline.project import StackConfig
+
+    stack = StackConfig("test", "test", ROOT, ROOT / "__main__.py", {"aws:region": REGION})
+    return analysis.analyze(pack, recorded.graph, stack, policy_config)
+
+
+def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m offline preview ARGS`` as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "offline", "preview", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+    )
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())

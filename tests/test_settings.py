@@ -1,0 +1,116 @@
+"""Stack config validation: every bad value fails with the key named, before any resource."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import settings
+from components.network import NetworkArgs
+
+ROOT = Path(__file__).resolve().parent.parent
+P = "efs-platform:"
+
+
+def parse(**values: str) -> settings.PlatformSettings:
+    config = {"aws:region": "eu-west-1", **{P + k: v for k, v in values.items()}}
+    return settings.parse("efs-platform", config)
+
+
+def error(**values: str) -> str:
+    with pytest.raises(settings.ConfigError) as caught:
+        parse(**values)
+    return str(caught.value)
+
+
+def test_defaults_are_the_secure_ones() -> None:
+    s = parse()
+    assert s.region == "eu-west-1"
+    assert s.network == NetworkArgs()
+    assert s.network.cidr_block == "10.0.0.0/16"
+    assert s.network.az_count == 2
+    assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+
+
+def test_pulumi_yaml_declares_every_key_with_the_same_default() -> None:
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    declared = project["config"]
+    assert set(declared) == set(settings._KEYS)
+    defaults = NetworkArgs()
+    for key, (_, field) in settings._KEYS.items():
+        assert declared[key]["description"].strip()
+        expected = getattr(defaults, field)
+        assert declared[key]["default"] == (list(expected) if isinstance(expected, tuple) else expected), key
+
+
+def test_values_are_typed() -> None:
+    s = parse(vpcCidr="10.20.0.0/16", azCount="3", natStrategy="per-az", interfaceEndpoints='["ecr.api","logs"]')
+    assert s.network.az_count == 3
+    assert s.network.nat_strategy == "per-az"
+    assert s.network.interface_endpoints == ("ecr.api", "logs")
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"vpcCidr": "10.0.0.300/16"}, "vpcCidr", "CIDR notation"),
+        ({"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "no host bits"),
+        ({"vpcCidr": "10.0.0.0/8"}, "vpcCidr", "/16 to /28"),
+        ({"vpcCidr": "8.8.0.0/16"}, "vpcCidr", "must lie inside 10.0.0.0/8"),
+        ({"vpcCidr": "10.0.0.0/26", "azCount": "3", "subnetPrefixLength": "28"}, "vpcCidr", "too small for 3 AZs"),
+        ({"vpcCidr": "10.0.0.0/20", "subnetPrefixLength": "20"}, "subnetPrefixLength", "longer than the VPC's /20"),
+        ({"azCount": "1"}, "azCount", "from 2 to 6"),
+        ({"azCount": "7"}, "azCount", "from 2 to 6"),
+        ({"azCount": "two"}, "azCount", "must be an integer"),
+        ({"subnetPrefixLength": "29"}, "subnetPrefixLength", "from 16 to 28"),
+        ({"natStrategy": "double"}, "natStrategy", "one of none, single, per-az"),
+        ({"interfaceEndpoints": "ecr.api"}, "interfaceEndpoints", "list of strings"),
+        ({"interfaceEndpoints": '["ecr.api","ecr.api"]'}, "interfaceEndpoints", "must not repeat"),
+        ({"interfaceEndpoints": '["s3"]'}, "interfaceEndpoints", "gateway endpoint"),
+        ({"interfaceEndpoints": '["ECR API"]'}, "interfaceEndpoints", "service name"),
+        ({"flowLogRetentionDays": "10"}, "flowLogRetentionDays", "one of 1, 3, 5"),
+        ({"natStrateg": "none"}, "natStrateg", "unknown config key"),
+    ],
+)
+def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], key: str, fragment: str) -> None:
+    message = error(**values)
+    assert f"{P}{key}" in message
+    assert fragment in message
+
+
+def test_error_shows_the_value_given() -> None:
+    assert "'double'" in error(natStrategy="double")
+
+
+def test_unknown_key_lists_the_known_ones() -> None:
+    message = error(natStrateg="none")
+    assert "natStrategy" in message and "azCount" in message
+
+
+@pytest.mark.parametrize("region", [None, "", "Europe", "eu_west_1"])
+def test_region_is_required_and_well_formed(region: str | None) -> None:
+    config = {} if region is None else {"aws:region": region}
+    with pytest.raises(settings.ConfigError, match="aws:region"):
+        settings.parse("efs-platform", config)
+
+
+def test_other_namespaces_are_not_ours_to_judge() -> None:
+    s = settings.parse("efs-platform", {"aws:region": "eu-west-1", "aws:profile": "x", "kubernetes:context": "y"})
+    assert s.region == "eu-west-1"
+
+
+def test_config_error_is_a_run_error_so_the_cli_shows_no_traceback() -> None:
+    import pulumi
+
+    assert issubclass(settings.ConfigError, pulumi.RunError)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_stacks_are_valid(stack: str) -> None:
+    doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    config = {k: str(v) for k, v in doc.items()}
+    s = settings.parse("efs-platform", config)
+    assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
+    assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
