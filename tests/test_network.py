@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 
 import pytest
@@ -173,8 +174,6 @@ def test_flow_logs_to_a_kms_encrypted_group_with_retention() -> None:
 
 
 def test_flow_log_role_writes_only_to_its_log_group() -> None:
-    import json
-
     rec = network()
     (policy,) = rec.of_type("aws:iam/rolePolicy:RolePolicy")
     (group,) = rec.of_type("aws:cloudwatch/logGroup:LogGroup")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pulumi
 import pytest
 import yaml
 
@@ -102,8 +103,6 @@ def test_other_namespaces_are_not_ours_to_judge() -> None:
 
 
 def test_config_error_is_a_run_error_so_the_cli_shows_no_traceback() -> None:
-    import pulumi
-
     assert issubclass(settings.ConfigError, pulumi.RunError)
 
 
