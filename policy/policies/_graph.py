@@ -35,9 +35,9 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
-def value(props: Any, *path: str | int, default: Any = None) -> Any:
+def value(props: Any, *path: str | int, default: Any = None, shallow: bool = False) -> Any:
     """``props[path[0]][path[1]]...``; ``default`` when absent or null, :data:`UNKNOWN` when a
-    value on the way is not known yet."""
+    value on the way is not known yet, or (unless ``shallow``) anything inside the value read."""
     current = props
     try:
         for key in path:
@@ -52,20 +52,21 @@ def value(props: Any, *path: str | int, default: Any = None) -> Any:
             if current is None:
                 return default
         # A container read whole must not hide an unknown inside it.
-        _touch(current)
+        if not shallow:
+            _touch(current)
     except UnknownValueError:
         return UNKNOWN
     return current
 
 
-def setting(res: PolicyResource, *path: str | int, default: Any = None) -> Any:
+def setting(res: PolicyResource, *path: str | int, default: Any = None, shallow: bool = False) -> Any:
     """A property the program may have set, read from a stack policy's view (outputs).
 
     In a preview, an output the program never set is unknown until the provider computes it;
     such a value has no property dependency, and the provider's default (``default``) applies.
     A value computed from another resource's unknown output has one, and stays :data:`UNKNOWN`.
     """
-    v = value(res.props, *path, default=default)
+    v = value(res.props, *path, default=default, shallow=shallow)
     if v is UNKNOWN and not res.property_dependencies.get(str(path[0])):
         return default
     return v

@@ -45,11 +45,11 @@ def _is_igw(stack: Stack, holder: PolicyResource, prop: str, gateway_id: Any) ->
 def routes_to_igw(stack: Stack, table: PolicyResource) -> Any:
     """True, False or UNKNOWN: does this route table hold a route to an internet gateway?"""
     undecided = False
-    routes = setting(table, "routes", default=[])
+    routes = setting(table, "routes", default=[], shallow=True)
     if routes is UNKNOWN:
         undecided = True
     else:
-        for i, _ in enumerate(as_list(routes)):
+        for i in range(len(as_list(routes))):
             gateway = value(table.props, "routes", i, "gatewayId")
             if gateway is UNKNOWN:
                 deps = [d for d in table.property_dependencies.get("routes", []) if d.resource_type == IGW]
