@@ -1,0 +1,189 @@
+"""``python -m offline preview`` as a user runs it: exit codes, report, JSON, errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, ROOT, preview_cli, read_json
+
+LEGACY = FIXTURES / "legacy_vpc"
+PRIVATE_IP = "efs-platform-ec2-private-subnet-no-public-ip"
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path) -> Path:
+    """A copy of this project, to add stack files to."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py", "settings.py"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "components", tmp_path / "components", ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_shipped_stacks_pass_with_zero_violations(stack: str, tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", stack, "--json", out, "--policy-config", f"policy/config.{stack}.json")
+    assert result.returncode == 0, result.stderr
+    assert "Policies: efs-platform@v0.1.0: passed (0 mandatory, 0 advisory)" in result.stdout
+    assert "└─ efs-platform:index:Network" in result.stdout
+    doc = read_json(out)
+    assert doc["policyViolations"] == []
+    assert doc["project"] == "efs-platform" and doc["stack"] == stack
+    zones = {"dev": 2, "prod": 3}[stack]
+    assert len(doc["outputs"]["privateSubnetIds"]) == zones
+    assert len(doc["outputs"]["availabilityZones"]) == zones
+
+
+def test_json_has_the_full_graph(tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    assert preview_cli("--stack", "dev", "--json", out).returncode == 0
+    doc = read_json(out)
+    assert set(doc) == {"project", "stack", "resources", "outputs", "policyViolations"}
+    by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
+    expected_keys = {
+        "urn", "type", "name", "parent", "custom", "inputs", "outputs",
+        "dependencies", "propertyDependencies", "protect", "retainOnDelete", "provider",
+    }  # fmt: skip
+    assert all(set(r) == expected_keys for r in doc["resources"])
+    vpc = by_name[("aws:ec2/vpc:Vpc", "platform-vpc")]
+    network = by_name[("efs-platform:index:Network", "platform")]
+    assert vpc["parent"] == network["urn"] and vpc["custom"] is True and network["custom"] is False
+    assert vpc["outputs"]["id"].startswith("vpc-")
+    assert vpc["outputs"]["arn"] == f"arn:aws:ec2:eu-west-1:123456789012:vpc/{vpc['outputs']['id']}"
+    assert vpc["outputs"]["defaultSecurityGroupId"].startswith("sg-")
+    subnet = by_name[("aws:ec2/subnet:Subnet", "platform-private-1")]
+    assert subnet["inputs"]["vpcId"] == vpc["outputs"]["id"]
+    assert subnet["propertyDependencies"]["vpcId"] == [vpc["urn"]]
+    assert vpc["urn"] in subnet["dependencies"]
+    assert subnet["outputs"]["availabilityZoneId"] == "euw1-az1"
+    log_group = by_name[("aws:cloudwatch/logGroup:LogGroup", "platform-flow-logs")]
+    assert log_group["outputs"]["name"].startswith("platform-flow-logs-")  # auto-named like the provider does
+    assert network["outputs"]["vpcId"] == vpc["outputs"]["id"]
+    assert doc["outputs"]["vpcId"] == vpc["outputs"]["id"]
+
+
+def test_unknowns_leaves_computed_outputs_unknown_and_reaches_the_same_verdict(tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "prod", "--unknowns", "--json", out)
+    assert result.returncode == 0, result.stderr
+    assert "preview of a new stack (unknowns)" in result.stdout
+    doc = read_json(out)
+    vpc = next(r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc")
+    assert vpc["outputs"]["id"] == "[unknown]" and vpc["outputs"]["arn"] == "[unknown]"
+    assert vpc["inputs"]["cidrBlock"] == "10.0.0.0/16"
+    assert doc["outputs"]["vpcId"] == "[unknown]"
+    assert doc["outputs"]["availabilityZones"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+
+
+@pytest.mark.parametrize("mode", [[], ["--unknowns"]], ids=["known", "unknowns"])
+def test_foreign_program_with_a_violation_exits_1_naming_the_resource(mode: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "test", "--program", LEGACY, "--json", out, *mode)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAILED (1 mandatory, 0 advisory)" in result.stdout
+    (violation,) = read_json(out)["policyViolations"]
+    assert violation["policy"] == PRIVATE_IP
+    assert violation["level"] == "mandatory"
+    assert violation["policyPack"] == "efs-platform"
+    assert violation["urn"] == "urn:pulumi:test::legacy-vpc::aws:ec2/subnet:Subnet::app"
+    assert "map_public_ip_on_launch=False" in violation["message"]
+
+
+def test_foreign_program_resources_use_its_explicit_provider(tmp_path: Path) -> None:
+    out = tmp_path / "preview.json"
+    preview_cli("--stack", "test", "--program", LEGACY, "--json", out)
+    doc = read_json(out)
+    provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:aws")
+    subnet = next(r for r in doc["resources"] if r["name"] == "app")
+    assert provider["inputs"]["region"] == "eu-central-1"
+    assert subnet["provider"].startswith(provider["urn"] + "::")
+
+
+def test_policy_config_can_lower_a_level(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({PRIVATE_IP: {"enforcementLevel": "advisory"}}))
+    result = preview_cli("--stack", "test", "--program", LEGACY, "--policy-config", config)
+    assert result.returncode == 0, result.stderr
+    assert "passed (0 mandatory, 1 advisory)" in result.stdout
+    assert f"[advisory] {PRIVATE_IP}" in result.stdout
+
+
+def test_no_policy_skips_the_pack() -> None:
+    result = preview_cli("--stack", "test", "--program", LEGACY, "--no-policy")
+    assert result.returncode == 0
+    assert "Policies: not run (--no-policy)" in result.stdout
+
+
+def test_out_dir_gets_the_report(tmp_path: Path) -> None:
+    assert preview_cli("--stack", "dev", "--quiet", "--out", tmp_path / "out").returncode == 0
+    assert read_json(tmp_path / "out" / "preview.json")["stack"] == "dev"
+
+
+def _error(result: object) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)  # type: ignore[attr-defined]
+    assert "Traceback" not in result.stderr  # type: ignore[attr-defined]
+    return result.stderr  # type: ignore[attr-defined,no-any-return]
+
+
+def test_bad_stack_config_exits_2_naming_the_key(project_copy: Path) -> None:
+    (project_copy / "Pulumi.bad.yaml").write_text("config:\n  aws:region: eu-west-1\n  efs-platform:azCount: 9\n")
+    stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
+    assert "efs-platform:azCount=9" in stderr and "from 2 to 6" in stderr
+
+
+def test_unknown_project_key_exits_2(project_copy: Path) -> None:
+    (project_copy / "Pulumi.bad.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  efs-platform:vpcCdir: 10.1.0.0/16\n"
+    )
+    stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
+    assert "efs-platform:vpcCdir" in stderr and "unknown config key" in stderr
+
+
+def test_value_of_the_wrong_declared_type_exits_2(project_copy: Path) -> None:
+    (project_copy / "Pulumi.bad.yaml").write_text("config:\n  aws:region: eu-west-1\n  efs-platform:azCount: three\n")
+    stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
+    assert "efs-platform:azCount: 'three' is not an integer" in stderr
+
+
+def test_unknown_stack_exits_2_listing_the_stacks() -> None:
+    stderr = _error(preview_cli("--stack", "staging"))
+    assert "Pulumi.staging.yaml" in stderr and "dev, prod" in stderr
+
+
+def test_directory_without_a_project_exits_2(tmp_path: Path) -> None:
+    stderr = _error(preview_cli("--stack", "dev", "--program", tmp_path))
+    assert "not a Pulumi project" in stderr
+
+
+def test_unsupported_invoke_exits_2_naming_the_token() -> None:
+    stderr = _error(preview_cli("--stack", "invoke", "--program", LEGACY))
+    assert "'aws:ec2/getVpc:getVpc'" in stderr
+
+
+def test_program_exception_exits_2_with_its_location() -> None:
+    stderr = _error(preview_cli("--stack", "crash", "--program", LEGACY))
+    assert "ValueError: subnet plan is inconsistent (at __main__.py:15)" in stderr
+
+
+def test_policy_config_naming_an_unknown_policy_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"efs-platform-no-such-rule": "advisory"}))
+    stderr = _error(preview_cli("--stack", "dev", "--policy-config", config))
+    assert "efs-platform-no-such-rule" in stderr
+
+
+def test_policy_config_with_a_bad_level_exits_2(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({PRIVATE_IP: "warn"}))
+    stderr = _error(preview_cli("--stack", "dev", "--policy-config", config))
+    assert "'warn' is not one of advisory, mandatory, remediate, disabled" in stderr
+
+
+def test_usage_error_exits_2() -> None:
+    result = preview_cli("--stak", "dev")
+    assert result.returncode == 2
+    assert "usage:" in result.stderr
