@@ -6,6 +6,10 @@ program's config and calls it. Any bad value raises :class:`ConfigError` naming 
 the value and what is allowed, before a single resource is registered. ``ConfigError`` is a
 ``pulumi.RunError``, so the Pulumi CLI reports it as a plain message, without a traceback, and
 the offline preview exits with status 2.
+
+The components' Args validate themselves; settings builds them from config (with the network
+wiring left as :data:`UNWIRED`, for ``__main__`` to fill in with ``dataclasses.replace``) and
+turns an Args error, which names an Args field, into one that names the config key.
 """
 
 from __future__ import annotations
@@ -20,7 +24,13 @@ import pulumi
 import pulumi.runtime
 
 from components._validation import ArgumentError
-from components.network import DEFAULT_INTERFACE_ENDPOINTS, NetworkArgs
+from components.fargate_service import ContainerSettings, FargateServiceArgs
+from components.file_system import AccessPointSpec, SharedFileSystemArgs
+from components.network import NetworkArgs
+from components.registry import ContainerRegistryArgs
+
+UNWIRED = "unwired"
+"""Stands for values only the running program knows (VPC, subnets, image) until it wires them."""
 
 
 class ConfigError(pulumi.RunError):
@@ -36,42 +46,120 @@ class PlatformSettings:
     project: str
     region: str
     network: NetworkArgs
+    registry: ContainerRegistryArgs
+    file_system: SharedFileSystemArgs
+    service: FargateServiceArgs
+    image: str | None
+    """An explicit image reference to run instead of the registry's image."""
+
+    efs_access_point: str
+    efs_mount_path: str
 
 
-# Project config keys (without the project namespace): how each value is read, and which Args
-# field it becomes. Pulumi.yaml declares the same keys with their defaults and descriptions.
-_INTEGER = "integer"
-_STRING = "string"
-_STRING_LIST = "array of strings"
-
-_KEYS: dict[str, tuple[str, str]] = {
-    "vpcCidr": (_STRING, "cidr_block"),
-    "azCount": (_INTEGER, "az_count"),
-    "subnetPrefixLength": (_INTEGER, "subnet_prefix_length"),
-    "natStrategy": (_STRING, "nat_strategy"),
-    "interfaceEndpoints": (_STRING_LIST, "interface_endpoints"),
-    "flowLogRetentionDays": (_INTEGER, "flow_log_retention_days"),
+# Project config keys (without the project namespace): (kind, group, Args field). Pulumi.yaml
+# declares the same keys with their defaults and descriptions; a test keeps the two in step.
+_INT, _STR, _BOOL, _LIST, _MAP, _ACCESS_POINTS = "integer", "string", "boolean", "array", "map", "access points"
+_KEYS: dict[str, tuple[str, str, str]] = {
+    "vpcCidr": (_STR, "network", "cidr_block"),
+    "azCount": (_INT, "network", "az_count"),
+    "subnetPrefixLength": (_INT, "network", "subnet_prefix_length"),
+    "natStrategy": (_STR, "network", "nat_strategy"),
+    "interfaceEndpoints": (_LIST, "network", "interface_endpoints"),
+    "flowLogRetentionDays": (_INT, "network", "flow_log_retention_days"),
+    "imageTag": (_STR, "registry", "image_tag"),
+    "buildContext": (_STR, "registry", "build_context"),
+    "ecrKeepTaggedImages": (_INT, "registry", "keep_tagged_images"),
+    "ecrUntaggedExpiryDays": (_INT, "registry", "untagged_expiry_days"),
+    "image": (_STR, "main", "image"),
+    "efsPerformanceMode": (_STR, "file_system", "performance_mode"),
+    "efsThroughputMode": (_STR, "file_system", "throughput_mode"),
+    "efsProvisionedThroughputMibps": (_INT, "file_system", "provisioned_throughput_mibps"),
+    "efsTransitionToIa": (_STR, "file_system", "transition_to_ia"),
+    "efsKmsKeyArn": (_STR, "file_system", "kms_key_arn"),
+    "accessPoints": (_ACCESS_POINTS, "file_system", "access_points"),
+    "efsAccessPoint": (_STR, "main", "efs_access_point"),
+    "efsMountPath": (_STR, "main", "efs_mount_path"),
+    "containerName": (_STR, "container", "name"),
+    "containerPort": (_INT, "container", "port"),
+    "containerUser": (_STR, "container", "user"),
+    "environment": (_MAP, "container", "environment"),
+    "secrets": (_MAP, "container", "secrets"),
+    "readonlyRootFilesystem": (_BOOL, "container", "readonly_root_filesystem"),
+    "writablePaths": (_LIST, "container", "writable_paths"),
+    "repositoryCredentialsSecretArn": (_STR, "container", "repository_credentials_secret_arn"),
+    "repositoryCredentialsKmsKeyArn": (_STR, "container", "repository_credentials_kms_key_arn"),
+    "cpu": (_INT, "service", "cpu"),
+    "memory": (_INT, "service", "memory"),
+    "desiredCount": (_INT, "service", "desired_count"),
+    "minCount": (_INT, "service", "min_count"),
+    "maxCount": (_INT, "service", "max_count"),
+    "cpuTargetPercent": (_INT, "service", "cpu_target_percent"),
+    "platformVersion": (_STR, "service", "platform_version"),
+    "healthCheckPath": (_STR, "service", "health_check_path"),
+    "healthCheckGraceSeconds": (_INT, "service", "health_check_grace_seconds"),
+    "certificateArn": (_STR, "service", "certificate_arn"),
+    "albDeletionProtection": (_BOOL, "service", "alb_deletion_protection"),
+    "logRetentionDays": (_INT, "service", "log_retention_days"),
 }
-_FIELD_TO_KEY = {field: key for key, (_, field) in _KEYS.items()}
+# An Args error names a field of its group (container errors say "container.<field>"); this
+# finds the key, keeping any path below the field ("accessPoints.app.uid").
+_FIELD_TO_KEY: dict[tuple[str, str], str] = {(group, field): key for key, (_, group, field) in _KEYS.items()}
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+# Keys whose empty string means "not set" (the schema cannot default a string to null).
+_EMPTY_IS_UNSET = {"buildContext", "image", "efsKmsKeyArn", "containerUser", "repositoryCredentialsSecretArn",
+                   "repositoryCredentialsKmsKeyArn", "certificateArn"}  # fmt: skip
 
 
 def _read(key: str, kind: str, raw: str) -> Any:
-    if kind == _STRING:
+    if kind == _STR:
         return raw
-    if kind == _INTEGER:
+    if kind == _INT:
         try:
             return int(raw)
         except ValueError:
             raise ConfigError(key, raw, "must be an integer") from None
+    if kind == _BOOL:
+        if raw.lower() not in ("true", "false"):
+            raise ConfigError(key, raw, "must be true or false")
+        return raw.lower() == "true"
     try:
         value = json.loads(raw)
     except ValueError:
         value = None
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ConfigError(key, raw, "must be a list of strings, e.g. [ecr.api, logs]")
-    return tuple(value)
+    if kind == _LIST:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, raw, "must be a list of strings, e.g. [ecr.api, logs]")
+        return tuple(value)
+    if kind == _MAP:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(key, raw, "must be a map of names to strings")
+        return value
+    # access points: {name: {uid, gid, path, permissions}}
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(key, raw, "must be a map of access point names to {uid, gid, path, permissions}")
+    specs = []
+    for name, spec in value.items():
+        allowed = {"uid", "gid", "path", "permissions"}
+        if not isinstance(spec, dict) or not {"uid", "gid", "path"} <= set(spec) or set(spec) - allowed:
+            raise ConfigError(f"{key}.{name}", spec, "must be {uid, gid, path[, permissions]}")
+        try:
+            specs.append(AccessPointSpec(name=name, **spec))
+        except ArgumentError as e:
+            raise ConfigError(key + e.fields[0].removeprefix("access_points"), e.value, e.allowed) from None
+        except TypeError:
+            raise ConfigError(f"{key}.{name}", spec, "must be {uid, gid, path[, permissions]}") from None
+    return tuple(specs)
+
+
+def _key_for_field(prefix: str, group: str, field: str) -> str:
+    """``container.port`` -> ``<project>:containerPort``; ``access_points.app.uid`` ->
+    ``<project>:accessPoints.app.uid``."""
+    head, _, rest = field.removeprefix("container.").partition(".")
+    key = _FIELD_TO_KEY.get((group, head))
+    if key is None:
+        return prefix + field
+    return prefix + key + (f".{rest}" if rest else "")
 
 
 def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
@@ -89,21 +177,72 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     if not _REGION.match(region):
         raise ConfigError("aws:region", region, "must be an AWS region name such as eu-west-1")
 
-    values = {
-        field: _read(prefix + key, kind, config[prefix + key])
-        for key, (kind, field) in _KEYS.items()
-        if prefix + key in config
+    groups: dict[str, dict[str, Any]] = {
+        g: {} for g in ("network", "registry", "file_system", "container", "service", "main")
     }
-    network = _build(prefix, NetworkArgs, values)
-    return PlatformSettings(project=project, region=region, network=network)
+    for key, (kind, group, field) in _KEYS.items():
+        raw = config.get(prefix + key)
+        if raw is None or (raw == "" and key in _EMPTY_IS_UNSET):
+            continue
+        groups[group][field] = _read(prefix + key, kind, raw)
+    if groups["file_system"].get("transition_to_ia") == "NONE":
+        groups["file_system"]["transition_to_ia"] = None
+    if groups["file_system"].get("provisioned_throughput_mibps") == 0:
+        del groups["file_system"]["provisioned_throughput_mibps"]
+
+    network = _build(prefix, "network", NetworkArgs, groups["network"])
+    registry = _build(prefix, "registry", ContainerRegistryArgs, groups["registry"])
+    file_system = _build(
+        prefix,
+        "file_system",
+        SharedFileSystemArgs,
+        {"vpc_id": UNWIRED, "subnet_ids": (UNWIRED,), **groups["file_system"]},
+    )
+    container = _build(prefix, "container", ContainerSettings, {"image": UNWIRED, **groups["container"]})
+    main = groups["main"]
+    access_point = main.get("efs_access_point", "app")
+    if access_point not in {a.name for a in file_system.access_points}:
+        raise ConfigError(
+            prefix + "efsAccessPoint",
+            access_point,
+            "must name one of accessPoints: " + ", ".join(a.name for a in file_system.access_points),
+        )
+    mount_path = main.get("efs_mount_path", "/data")
+    if not mount_path.startswith("/") or mount_path == "/":
+        raise ConfigError(prefix + "efsMountPath", mount_path, "must be an absolute path below /")
+    service = _build(
+        prefix,
+        "service",
+        FargateServiceArgs,
+        {
+            "vpc_id": UNWIRED,
+            "private_subnet_ids": (UNWIRED,),
+            "public_subnet_ids": (UNWIRED,),
+            "container": container,
+            **groups["service"],
+        },
+    )
+    return PlatformSettings(
+        project=project,
+        region=region,
+        network=network,
+        registry=registry,
+        file_system=file_system,
+        service=service,
+        image=main.get("image"),
+        efs_access_point=access_point,
+        efs_mount_path=mount_path,
+    )
 
 
-def _build(prefix: str, args_type: Callable[..., Any], values: dict[str, Any]) -> Any:
+def _build(prefix: str, group: str, args_type: Callable[..., Any], values: dict[str, Any]) -> Any:
     """Construct an Args dataclass, turning its field-named error into a key-named one."""
     try:
         return args_type(**values)
     except ArgumentError as e:
-        keys = " / ".join(prefix + _FIELD_TO_KEY.get(f, f) for f in e.fields)
+        keys = " / ".join(
+            _key_for_field(prefix, "container" if f.startswith("container.") else group, f) for f in e.fields
+        )
         shown = e.value
         if isinstance(shown, (tuple, list)):
             shown = list(shown)
@@ -118,4 +257,4 @@ def load() -> PlatformSettings:
     return parse(pulumi.get_project(), {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
 
 
-__all__ = ["DEFAULT_INTERFACE_ENDPOINTS", "ConfigError", "PlatformSettings", "load", "parse"]
+__all__ = ["UNWIRED", "ConfigError", "PlatformSettings", "load", "parse"]

@@ -30,6 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ._iam import policy_document, service_trust_policy
+from ._kms import logs_statement, rotating_key
 from ._validation import ArgumentError, require_int_range, require_one_of
 
 NatStrategy = Literal["none", "single", "per-az"]
@@ -325,36 +326,12 @@ class Network(pulumi.ComponentResource):
     ) -> None:
         """Flow logs of all traffic to a KMS-encrypted log group, written by a role that can
         write only to that group."""
-        log_group_arns = f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-        key = aws.kms.Key(
+        key = rotating_key(
             f"{name}-flow-logs",
-            description=f"{name}: encrypts the VPC flow log group",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=policy_document(
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsUsesForThisAccountsLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_group_arns}},
-                },
-            ),
-            tags={"Name": f"{name}-flow-logs"},
+            f"{name}: encrypts the VPC flow log group",
+            partition=partition,
+            account_id=account_id,
+            extra_statements=(logs_statement(region, partition, account_id),),
             opts=child,
         )
         log_group = aws.cloudwatch.LogGroup(

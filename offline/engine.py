@@ -108,7 +108,9 @@ class RecordingMonitor(MockMonitor):
 
         _ensure_event_loop()
         inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-        if request.custom:
+        # Remote components (awsx...) have their outputs computed by their provider; under
+        # mocks their children never appear, but their outputs must still resolve.
+        if request.custom or request.remote:
             id_, state = self.mocks.new_resource(
                 MockResourceArgs(
                     typ=request.type,
@@ -116,9 +118,10 @@ class RecordingMonitor(MockMonitor):
                     inputs=inputs,
                     provider=request.provider,
                     resource_id=request.importId or None,
-                    custom=True,
+                    custom=bool(request.custom),
                 )
             )
+            id_ = id_ if request.custom else ""
         else:
             id_, state = "", {}
         outputs = _sync_await(rpc.serialize_properties(state, {}))

@@ -160,6 +160,11 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:eks/addon:Addon": ("eks", "addon/{name}/{hash16}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{hash6}"),
 }
+_DNS_NAME = {
+    "aws:lb/loadBalancer:LoadBalancer": "{name}-{number}.{region}.elb.{suffix}",
+    "aws:efs/fileSystem:FileSystem": "{id}.efs.{region}.{suffix}",
+    "aws:efs/mountTarget:MountTarget": "{fs}.efs.{region}.{suffix}",
+}
 _GLOBAL_SERVICES = {"iam"}
 # Outputs that repeat the resource's own id.
 _SELF_ID = {("keyId", "aws:kms/key:Key"), ("allocationId", "aws:ec2/eip:Eip")}
@@ -250,9 +255,21 @@ class OfflineMocks(Mocks):
                 out[name] = rid
             elif name == "availabilityZoneId" and isinstance(state.get("availabilityZone"), str):
                 out[name] = _zone_id(self.region, state["availabilityZone"])
-            elif name == "dnsName":
-                service = (_ARN.get(token) or (token.split(":")[1].split("/", maxsplit=1)[0], ""))[0]
-                out[name] = f"{rid}.{service}.{self.region}.{self.partition['dnsSuffix']}"
+            elif name == "imageUri" and isinstance(state.get("repositoryUrl"), str):
+                out[name] = f"{state['repositoryUrl']}@sha256:{_digest(seed, 'image')}"
+            elif name == "repositoryUrl" and token == "aws:ecr/repository:Repository":
+                out[name] = (
+                    f"{ACCOUNT_ID}.dkr.ecr.{self.region}.{self.partition['dnsSuffix']}/{state.get('name') or rid}"
+                )
+            elif name == "dnsName" and token in _DNS_NAME:
+                out[name] = _DNS_NAME[token].format(
+                    id=rid,
+                    name=state.get("name") or rid,
+                    number=int(seed[:8], 16),
+                    fs=state.get("fileSystemId"),
+                    region=self.region,
+                    suffix=self.partition["dnsSuffix"],
+                )
             elif name in ("publicIp", "customerOwnedIp") or name.endswith("PublicIp"):
                 out[name] = f"203.0.113.{int(vseed[:2], 16) % 254 + 1}"
             elif name in ("privateIp",):

@@ -29,7 +29,8 @@ def test_shipped_stacks_pass_with_zero_violations(stack: str, tmp_path: Path) ->
     result = preview_cli("--stack", stack, "--json", out, "--policy-config", f"policy/config.{stack}.json")
     assert result.returncode == 0, result.stderr
     assert "Policies: efs-platform@v0.1.0: passed (0 mandatory, 0 advisory)" in result.stdout
-    assert "└─ efs-platform:index:Network" in result.stdout
+    for component in ("Network", "ContainerRegistry", "SharedFileSystem", "FargateService"):
+        assert f"─ efs-platform:index:{component}" in result.stdout
     doc = read_json(out)
     assert doc["policyViolations"] == []
     assert doc["project"] == "efs-platform" and doc["stack"] == stack

@@ -60,6 +60,16 @@ class Net:
                 from_port=22,
                 to_port=22,
             )
+        # A group of its own with a rule resource: not the default group, whatever the mode.
+        app = aws.ec2.SecurityGroup("app", vpc_id=vpc.id, description="app")
+        aws.vpc.SecurityGroupIngressRule(
+            "app-https",
+            security_group_id=app.id,
+            cidr_ipv4="10.0.0.0/16",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+        )
         igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id)
         if self.inline_public_route:
             public_rt = aws.ec2.RouteTable(

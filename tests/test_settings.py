@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pulumi
@@ -36,14 +37,19 @@ def test_defaults_are_the_secure_ones() -> None:
 
 
 def test_pulumi_yaml_declares_every_key_with_the_same_default() -> None:
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    declared = project["config"]
+    declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     assert set(declared) == set(settings._KEYS)
-    defaults = NetworkArgs()
-    for key, (_, field) in settings._KEYS.items():
-        assert declared[key]["description"].strip()
-        expected = getattr(defaults, field)
-        assert declared[key]["default"] == (list(expected) if isinstance(expected, tuple) else expected), key
+    assert all(spec["description"].strip() and "type" in spec for spec in declared.values())
+    # The schema's defaults, passed as the CLI passes config, give the code's defaults.
+    as_config = {
+        P + key: json.dumps(spec["default"])
+        if isinstance(spec["default"], (dict, list))
+        else str(spec["default"]).lower()
+        if isinstance(spec["default"], bool)
+        else str(spec["default"])
+        for key, spec in declared.items()
+    }
+    assert parse(**{k[len(P) :]: v for k, v in as_config.items()}) == parse()
 
 
 def test_values_are_typed() -> None:
@@ -73,6 +79,53 @@ def test_values_are_typed() -> None:
         ({"interfaceEndpoints": '["ECR API"]'}, "interfaceEndpoints", "service name"),
         ({"flowLogRetentionDays": "10"}, "flowLogRetentionDays", "one of 1, 3, 5"),
         ({"natStrateg": "none"}, "natStrateg", "unknown config key"),
+        ({"imageTag": "-bad"}, "imageTag", "Docker tag"),
+        ({"ecrKeepTaggedImages": "0"}, "ecrKeepTaggedImages", "from 1 to 1000"),
+        ({"efsPerformanceMode": "fast"}, "efsPerformanceMode", "one of generalPurpose, maxIO"),
+        ({"efsThroughputMode": "provisioned"}, "efsProvisionedThroughputMibps", "needs its figure"),
+        (
+            {"efsProvisionedThroughputMibps": "100"},
+            "efsProvisionedThroughputMibps",
+            "only to throughput_mode provisioned",
+        ),
+        ({"efsPerformanceMode": "maxIO"}, "efsPerformanceMode", "does not support elastic"),
+        ({"efsTransitionToIa": "AFTER_2_DAYS"}, "efsTransitionToIa", "AFTER_30_DAYS"),
+        ({"accessPoints": '{"app": {"uid": 0, "gid": 1000, "path": "/app"}}'}, "accessPoints.app.uid", "from 1 to"),
+        ({"accessPoints": '{"app": {"uid": 1000, "gid": 1000, "path": "app"}}'}, "accessPoints.app.path", "absolute"),
+        (
+            {"accessPoints": '{"app": {"uid": 1000, "gid": 1000, "path": "/app", "permissions": "rwx"}}'},
+            "accessPoints.app.permissions",
+            "octal",
+        ),
+        ({"accessPoints": '{"app": {"uid": 1000}}'}, "accessPoints.app", "uid, gid, path"),
+        ({"efsAccessPoint": "logs"}, "efsAccessPoint", "one of accessPoints: app"),
+        ({"efsMountPath": "data"}, "efsMountPath", "absolute"),
+        ({"cpu": "300"}, "cpu", "one of 256, 512"),
+        ({"cpu": "256", "memory": "4096"}, "memory", "takes memory 512 to 2048"),
+        ({"platformVersion": "1.3.0"}, "platformVersion", "1.4.0 or later"),
+        ({"platformVersion": "latest"}, "platformVersion", "1.4.0 or later"),
+        ({"containerPort": "70000"}, "containerPort", "from 1 to 65535"),
+        ({"readonlyRootFilesystem": "yes"}, "readonlyRootFilesystem", "true or false"),
+        (
+            {"environment": '{"AWS_SECRET_ACCESS_KEY": "x"}'},
+            "environment.AWS_SECRET_ACCESS_KEY",
+            "never go in the environment",
+        ),
+        ({"environment": '{"KEY": "AKIAABCDEFGHIJKLMNOP"}'}, "environment.KEY", "never go in the environment"),
+        (
+            {"secrets": '{"DB": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"}'},
+            "secrets.DB",
+            "random suffix",
+        ),
+        (
+            {"repositoryCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub"},
+            "repositoryCredentialsSecretArn",
+            "random suffix",
+        ),
+        ({"minCount": "3", "maxCount": "2"}, "maxCount", "at least min_count"),
+        ({"desiredCount": "9"}, "desiredCount", "from 2 to 4"),
+        ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificateArn", "ACM certificate"),
+        ({"logRetentionDays": "31"}, "logRetentionDays", "one of 1, 3"),
     ],
 )
 def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], key: str, fragment: str) -> None:
@@ -113,3 +166,4 @@ def test_shipped_stacks_are_valid(stack: str) -> None:
     s = settings.parse("efs-platform", config)
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
+    assert s.service.alb_deletion_protection is (stack == "prod")

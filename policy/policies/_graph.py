@@ -112,10 +112,13 @@ class Stack:
         through the property dependencies. Returns ``[]`` when the value names nothing in this
         stack (or is absent), :data:`UNKNOWN` when it cannot be told.
         """
-        deps = [d for d in res.property_dependencies.get(prop, []) if d.resource_type in types]
+        all_deps = res.property_dependencies.get(prop, [])
+        deps = [d for d in all_deps if d.resource_type in types]
         raw = value(res.props, prop)
         if raw is UNKNOWN:
-            return _unique(deps) if deps else UNKNOWN
+            # Computed from other resources: those of ``types`` among them, if any. Only a value
+            # computed from nothing in the stack cannot be placed.
+            return _unique(deps) if all_deps else UNKNOWN
         ids = [i for i in as_list(raw) if i is not None]
         if not ids:
             return []

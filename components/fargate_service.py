@@ -1,0 +1,610 @@
+"""FargateService: an ECS Fargate service in the private subnets, behind an internet-facing ALB,
+whose tasks mount the shared EFS file system.
+
+Secure and mount-ready by default:
+
+* cluster with Container Insights; logs to a KMS-encrypted log group with retention;
+* execution role with AmazonECSTaskExecutionRolePolicy, plus read access to exactly the
+  secrets the container names (full ARNs, random suffix included) and, for a private registry,
+  to exactly its credentials secret (``repositoryCredentials``) and that secret's KMS key;
+* a task role with no permissions of its own: the file system's ``grant`` gives it access;
+* container definitions built from typed settings, serialised by code and checked against AWS's
+  ECS model; CPU/memory from the Fargate table; read-only root file system with writable
+  ephemeral paths; EFS volumes with ``transitEncryption: ENABLED`` and IAM authorization through
+  an access point;
+* the service: launch type FARGATE, platform version 1.4.0 or later (EFS needs it), private
+  subnets, no public IP, its own security group (ingress only from the ALB on the container
+  port), deployment circuit breaker with rollback, CPU target-tracking autoscaling, and a
+  dependency on the EFS mount targets so the first deploy's tasks find them;
+* the ALB in the public subnets: invalid headers dropped, deletion protection configurable;
+  with a certificate an HTTPS listener (TLS 1.2+ policy) and HTTP->HTTPS redirect, otherwise
+  plain HTTP forwarding.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from . import _ecs_model
+from ._iam import policy_document, service_trust_policy
+from ._kms import logs_statement, rotating_key
+from ._validation import ArgumentError, require_int_range, require_one_of
+from .file_system import SharedFileSystem
+from .network import LOG_RETENTION_DAYS
+
+#: Fargate task sizes: CPU units -> allowed memory (MiB).
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
+    r"(:[^:]*:[^:]*:[^:]*)?$"
+)
+_SSM_ARN = re.compile(r"^arn:aws[a-z-]*:ssm:[a-z0-9-]+:\d{12}:parameter/.+$")
+_KMS_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTAINER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
+
+def _platform_version_ok(version: str) -> bool:
+    if version == "LATEST":
+        return True
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", version)
+    return match is not None and tuple(map(int, match.groups())) >= (1, 4, 0)
+
+
+@dataclass(frozen=True)
+class EfsVolume:
+    """Mount ``file_system`` through its access point ``access_point`` at ``container_path``."""
+
+    file_system: SharedFileSystem
+    access_point: str
+    container_path: str
+    read_only: bool = False
+    name: str = "efs"
+
+    def __post_init__(self) -> None:
+        self.file_system.access_point(self.access_point)  # raises naming the known access points
+        if not self.container_path.startswith("/") or self.container_path == "/":
+            raise ArgumentError("efs_volumes.container_path", self.container_path, "must be an absolute path below /")
+
+
+@dataclass(frozen=True)
+class ContainerSettings:
+    image: pulumi.Input[str]
+    name: str = "app"
+    port: int = 80
+    environment: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Environment variable -> full Secrets Manager secret ARN (or SSM parameter ARN)."""
+
+    command: tuple[str, ...] | None = None
+    health_check_command: tuple[str, ...] | None = None
+    """Container health check (``CMD-SHELL`` form added when a single string is given)."""
+
+    readonly_root_filesystem: bool = True
+    writable_paths: tuple[str, ...] = ("/tmp",)  # noqa: S108 - a container's own ephemeral volume
+    """Ephemeral writable directories when the root file system is read-only."""
+
+    user: str | None = None
+    """``uid[:gid]`` to run as; the image's user when not set."""
+
+    repository_credentials_secret_arn: str | None = None
+    """Secrets Manager secret with private registry credentials (full ARN)."""
+
+    repository_credentials_kms_key_arn: str | None = None
+    """Customer-managed KMS key of that secret (not needed for the AWS managed key)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _CONTAINER_NAME.match(self.name):
+            raise ArgumentError("container.name", self.name, "must be 1-255 of letters, digits, _ and -")
+        require_int_range("container.port", self.port, 1, 65535)
+        for key in list(self.environment) + list(self.secrets):
+            if not _ENV_NAME.match(key):
+                raise ArgumentError("container.environment", key, "variable names are letters, digits and _")
+        for key, value in self.environment.items():
+            if not isinstance(value, str):
+                raise ArgumentError(f"container.environment.{key}", value, "must be a string")
+            if _looks_like_aws_credentials(key, value):
+                raise ArgumentError(
+                    f"container.environment.{key}",
+                    "<redacted>",
+                    "AWS credentials never go in the environment; use the task role",
+                )
+        both = set(self.environment) & set(self.secrets)
+        if both:
+            raise ArgumentError("container.secrets", sorted(both), "are also plain environment variables")
+        for key, arn in self.secrets.items():
+            if not (isinstance(arn, str) and (_SECRET_ARN.match(arn) or _SSM_ARN.match(arn))):
+                raise ArgumentError(
+                    f"container.secrets.{key}",
+                    arn,
+                    "must be the full ARN of a Secrets Manager secret, with its 6-character random suffix "
+                    "(arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf), or of an SSM parameter",
+                )
+        creds = self.repository_credentials_secret_arn
+        if creds is not None and not (isinstance(creds, str) and _SECRET_ARN.match(creds) and creds.count(":") == 6):
+            raise ArgumentError(
+                "container.repository_credentials_secret_arn",
+                creds,
+                "must be the full ARN of a Secrets Manager secret, including its 6-character random suffix",
+            )
+        kms_key = self.repository_credentials_kms_key_arn
+        if kms_key is not None and (creds is None or not _KMS_KEY_ARN.match(kms_key)):
+            raise ArgumentError(
+                "container.repository_credentials_kms_key_arn",
+                kms_key,
+                "must be a KMS key ARN, and needs the credentials secret",
+            )
+        for path in self.writable_paths:
+            if not path.startswith("/") or path == "/":
+                raise ArgumentError("container.writable_paths", path, "must be absolute paths below /")
+        if self.user is not None and not re.fullmatch(
+            r"[A-Za-z0-9_][A-Za-z0-9_.-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]*)?", self.user
+        ):
+            raise ArgumentError("container.user", self.user, "must be user, uid, user:group or uid:gid")
+
+
+def _looks_like_aws_credentials(key: str, value: str) -> bool:
+    return key.upper() in ("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN") or bool(
+        re.fullmatch(r"(AKIA|ASIA)[A-Z0-9]{16}", value)
+    )
+
+
+@dataclass(frozen=True)
+class FargateServiceArgs:
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    container: ContainerSettings
+    efs_volumes: tuple[EfsVolume, ...] = ()
+    cpu: int = 256
+    memory: int = 512
+    desired_count: int = 2
+    min_count: int = 2
+    max_count: int = 4
+    cpu_target_percent: int = 60
+    platform_version: str = "LATEST"
+    health_check_path: str = "/"
+    health_check_grace_seconds: int = 60
+    certificate_arn: str | None = None
+    alb_deletion_protection: bool = False
+    log_retention_days: int = 90
+
+    def __post_init__(self) -> None:
+        require_one_of("cpu", self.cpu, FARGATE_SIZES)
+        if self.memory not in FARGATE_SIZES[self.cpu]:
+            allowed = FARGATE_SIZES[self.cpu]
+            raise ArgumentError(
+                ("memory", "cpu"),
+                self.memory,
+                f"Fargate with cpu {self.cpu} takes memory {allowed[0]} to {allowed[-1]} MiB "
+                f"({', '.join(map(str, allowed))})",
+            )
+        require_int_range("min_count", self.min_count, 0, 1000)
+        require_int_range("max_count", self.max_count, 1, 1000)
+        if self.max_count < self.min_count:
+            raise ArgumentError(
+                ("max_count", "min_count"), self.max_count, f"must be at least min_count ({self.min_count})"
+            )
+        require_int_range("desired_count", self.desired_count, self.min_count, self.max_count)
+        require_int_range("cpu_target_percent", self.cpu_target_percent, 10, 90)
+        if not isinstance(self.platform_version, str) or not _platform_version_ok(self.platform_version):
+            raise ArgumentError(
+                "platform_version", self.platform_version, "must be LATEST or 1.4.0 or later (EFS volumes need 1.4.0)"
+            )
+        if not isinstance(self.health_check_path, str) or not self.health_check_path.startswith("/"):
+            raise ArgumentError("health_check_path", self.health_check_path, "must start with /")
+        require_int_range("health_check_grace_seconds", self.health_check_grace_seconds, 0, 2147483647)
+        require_one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        if self.certificate_arn is not None and not re.fullmatch(
+            r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", self.certificate_arn
+        ):
+            raise ArgumentError("certificate_arn", self.certificate_arn, "must be an ACM certificate ARN")
+        names = [v.name for v in self.efs_volumes]
+        if len(set(names)) != len(names):
+            raise ArgumentError("efs_volumes", names, "volume names must be unique")
+        # Fail now, naming the field, if the definitions would not pass the ECS API.
+        _ecs_model.validate("ContainerDefinition", container_definition(self, _PLACEHOLDERS), "container")
+
+
+_PLACEHOLDERS = {"image": "registry.example/image:tag", "log_group": "log-group", "region": "us-east-1"}
+
+
+def container_definition(args: FargateServiceArgs, resolved: Mapping[str, Any]) -> dict[str, Any]:
+    """The container definition, from typed settings and resolved values (image, log group,
+    region). The one place the ECS JSON is written."""
+    c = args.container
+    definition: dict[str, Any] = {
+        "name": c.name,
+        "image": resolved["image"],
+        "essential": True,
+        "portMappings": [{"containerPort": c.port, "protocol": "tcp", "name": "http"}],
+        "environment": [{"name": k, "value": v} for k, v in sorted(c.environment.items())],
+        "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(c.secrets.items())],
+        "readonlyRootFilesystem": c.readonly_root_filesystem,
+        "privileged": False,
+        "linuxParameters": {"initProcessEnabled": True},
+        "mountPoints": [
+            {"sourceVolume": v.name, "containerPath": v.container_path, "readOnly": v.read_only}
+            for v in args.efs_volumes
+        ]
+        + (
+            [
+                {"sourceVolume": f"writable-{i}", "containerPath": p, "readOnly": False}
+                for i, p in enumerate(c.writable_paths)
+            ]
+            if c.readonly_root_filesystem
+            else []
+        ),
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": resolved["log_group"],
+                "awslogs-region": resolved["region"],
+                "awslogs-stream-prefix": c.name,
+            },
+        },
+    }
+    if c.command:
+        definition["command"] = list(c.command)
+    if c.user:
+        definition["user"] = c.user
+    if c.health_check_command:
+        command = list(c.health_check_command)
+        definition["healthCheck"] = {
+            "command": command if len(command) > 1 else ["CMD-SHELL", command[0]],
+            "interval": 30,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": args.health_check_grace_seconds,
+        }
+    if c.repository_credentials_secret_arn:
+        definition["repositoryCredentials"] = {"credentialsParameter": c.repository_credentials_secret_arn}
+    return definition
+
+
+class FargateService(pulumi.ComponentResource):
+    """ECS cluster, Fargate service and ALB (see the module docstring)."""
+
+    cluster: aws.ecs.Cluster
+    service: aws.ecs.Service
+    task_definition: aws.ecs.TaskDefinition
+    security_group: aws.ec2.SecurityGroup
+    alb_security_group: aws.ec2.SecurityGroup
+    task_role: aws.iam.Role
+    execution_role: aws.iam.Role
+    load_balancer: aws.lb.LoadBalancer
+
+    cluster_name: pulumi.Output[str]
+    service_name: pulumi.Output[str]
+    url: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("efs-platform:index:FargateService", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(parent=self)
+        region = aws.get_region(opts=invoke).region
+        partition = aws.get_partition(opts=invoke).partition
+        account_id = aws.get_caller_identity(opts=invoke).account_id
+        c = args.container
+
+        self.cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value="enabled")],
+            opts=child,
+        )
+        log_key = rotating_key(
+            f"{name}-logs",
+            f"{name}: encrypts the service's log group",
+            partition=partition,
+            account_id=account_id,
+            extra_statements=(logs_statement(region, partition, account_id),),
+            opts=child,
+        )
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=args.log_retention_days, kms_key_id=log_key.arn, opts=child
+        )
+
+        # Roles. ECS assumes both; the account condition is AWS's confused-deputy guard.
+        trust = service_trust_policy("ecs-tasks.amazonaws.com", account_id)
+        self.execution_role = aws.iam.Role(
+            f"{name}-execution",
+            description=f"{name}: ECS pulls the image and writes logs",
+            assume_role_policy=trust,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution",
+            role=self.execution_role.name,
+            policy_arn=f"arn:{partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+            opts=child,
+        )
+        read_statements = _secret_read_statements(c)
+        if read_statements:
+            aws.iam.RolePolicy(
+                f"{name}-execution-secrets",
+                role=self.execution_role.id,
+                policy=policy_document(*read_statements),
+                opts=child,
+            )
+        self.task_role = aws.iam.Role(
+            f"{name}-task",
+            description=f"{name}: the application's own identity (EFS access is granted by the file system)",
+            assume_role_policy=trust,
+            opts=child,
+        )
+
+        volumes = [
+            aws.ecs.TaskDefinitionVolumeArgs(
+                name=v.name,
+                efs_volume_configuration=aws.ecs.TaskDefinitionVolumeEfsVolumeConfigurationArgs(
+                    file_system_id=v.file_system.file_system_id,
+                    root_directory="/",
+                    transit_encryption="ENABLED",
+                    authorization_config=aws.ecs.TaskDefinitionVolumeEfsVolumeConfigurationAuthorizationConfigArgs(
+                        access_point_id=v.file_system.access_point(v.access_point).id, iam="ENABLED"
+                    ),
+                ),
+            )
+            for v in args.efs_volumes
+        ]
+        if c.readonly_root_filesystem:
+            volumes += [aws.ecs.TaskDefinitionVolumeArgs(name=f"writable-{i}") for i in range(len(c.writable_paths))]
+        definitions: pulumi.Output[str] = pulumi.Output.all(image=c.image, log_group=log_group.name).apply(
+            lambda r: json.dumps([container_definition(args, {**r, "region": region})])
+        )
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{pulumi.get_stack()}-{name}",
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture="X86_64"
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=definitions,
+            volumes=volumes,
+            opts=child,
+        )
+
+        # Security groups: no inline rules (the provider removes AWS's allow-all egress); every
+        # rule is its own resource, so intent methods elsewhere (fs.allow_from) can add theirs.
+        self.alb_security_group = aws.ec2.SecurityGroup(
+            f"{name}-alb", vpc_id=args.vpc_id, description=f"{name}: load balancer", opts=child
+        )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-tasks", vpc_id=args.vpc_id, description=f"{name}: tasks, from the load balancer only", opts=child
+        )
+        listener_ports = [80, 443] if args.certificate_arn else [80]
+        for port in listener_ports:
+            for family, ipv4, ipv6 in (("ipv4", "0.0.0.0/0", None), ("ipv6", None, "::/0")):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-{port}-{family}",
+                    security_group_id=self.alb_security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=ipv4,
+                    cidr_ipv6=ipv6,
+                    description=f"HTTP{'S' if port == 443 else ''} from the internet",
+                    opts=child,
+                )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=self.alb_security_group.id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=c.port,
+            to_port=c.port,
+            description="to the tasks' container port",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-tasks-from-alb",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=self.alb_security_group.id,
+            ip_protocol="tcp",
+            from_port=c.port,
+            to_port=c.port,
+            description="from the load balancer",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-tasks-https",
+            security_group_id=self.security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS APIs (ECR, logs, STS, Secrets Manager) through endpoints or NAT",
+            opts=child,
+        )
+
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            security_groups=[self.alb_security_group.id],
+            subnets=list(args.public_subnet_ids),
+            drop_invalid_header_fields=True,
+            enable_deletion_protection=args.alb_deletion_protection,
+            opts=child,
+        )
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            port=c.port,
+            protocol="HTTP",
+            target_type="ip",
+            vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                path=args.health_check_path, matcher="200-399", interval=15, healthy_threshold=2, unhealthy_threshold=3
+            ),
+            opts=child,
+        )
+        forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        listeners = []
+        if args.certificate_arn:
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-https",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=443,
+                    protocol="HTTPS",
+                    ssl_policy=TLS_POLICY,
+                    certificate_arn=args.certificate_arn,
+                    default_actions=forward,
+                    opts=child,
+                )
+            )
+            redirect = aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301")
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-http",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=80,
+                    protocol="HTTP",
+                    default_actions=[aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=redirect)],
+                    opts=child,
+                )
+            )
+        else:
+            listeners.append(
+                aws.lb.Listener(
+                    f"{name}-http",
+                    load_balancer_arn=self.load_balancer.arn,
+                    port=80,
+                    protocol="HTTP",
+                    default_actions=forward,
+                    opts=child,
+                )
+            )
+
+        # The tasks mount EFS at start: the mount targets (and the file system policy, when
+        # created) must exist before the first task, or the first deploy fails its mounts.
+        mount_dependencies: list[pulumi.Resource] = [*listeners]
+        for v in args.efs_volumes:
+            mount_dependencies += v.file_system.mount_targets
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=self.cluster.arn,
+            task_definition=self.task_definition.arn,
+            desired_count=args.desired_count,
+            launch_type="FARGATE",
+            platform_version=args.platform_version,
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=list(args.private_subnet_ids),
+                security_groups=[self.security_group.id],
+                assign_public_ip=False,
+            ),
+            load_balancers=[
+                aws.ecs.ServiceLoadBalancerArgs(
+                    target_group_arn=target_group.arn, container_name=c.name, container_port=c.port
+                )
+            ],
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            health_check_grace_period_seconds=args.health_check_grace_seconds,
+            propagate_tags="SERVICE",
+            enable_execute_command=False,
+            wait_for_steady_state=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=mount_dependencies, ignore_changes=["desiredCount"]),
+        )
+        scaling = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=pulumi.Output.concat("service/", self.cluster.name, "/", self.service.name),
+            min_capacity=args.min_count,
+            max_capacity=args.max_count,
+            opts=child,
+        )
+        aws.appautoscaling.Policy(
+            f"{name}-cpu",
+            policy_type="TargetTrackingScaling",
+            service_namespace=scaling.service_namespace,
+            scalable_dimension=scaling.scalable_dimension,
+            resource_id=scaling.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=args.cpu_target_percent,
+                predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
+                    predefined_metric_type="ECSServiceAverageCPUUtilization"
+                ),
+                scale_in_cooldown=120,
+                scale_out_cooldown=60,
+            ),
+            opts=child,
+        )
+
+        scheme = "https" if args.certificate_arn else "http"
+        self.cluster_name = self.cluster.name
+        self.service_name = self.service.name
+        self.log_group_name = log_group.name
+        self.url = pulumi.Output.concat(scheme, "://", self.load_balancer.dns_name)
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "serviceName": self.service_name,
+                "url": self.url,
+                "logGroupName": self.log_group_name,
+                "taskRoleArn": self.task_role.arn,
+                "securityGroupId": self.security_group.id,
+            }
+        )
+
+
+def _secret_read_statements(c: ContainerSettings) -> list[dict[str, Any]]:
+    """What the execution role must read to start the container: exactly the named secrets."""
+    secret_arns = sorted({_secret_resource(a) for a in c.secrets.values() if ":secretsmanager:" in a})
+    parameter_arns = sorted({a for a in c.secrets.values() if ":ssm:" in a})
+    if c.repository_credentials_secret_arn:
+        secret_arns = sorted({*secret_arns, c.repository_credentials_secret_arn})
+    statements: list[dict[str, Any]] = []
+    if secret_arns:
+        statements.append(
+            {
+                "Sid": "ReadNamedSecrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secret_arns,
+            }
+        )
+    if parameter_arns:
+        statements.append(
+            {"Sid": "ReadNamedParameters", "Effect": "Allow", "Action": "ssm:GetParameters", "Resource": parameter_arns}
+        )
+    if c.repository_credentials_kms_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptRegistryCredentials",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": c.repository_credentials_kms_key_arn,
+            }
+        )
+    return statements
+
+
+def _secret_resource(value_from: str) -> str:
+    """The secret's ARN without a ``:json-key:stage:version`` selector."""
+    return ":".join(value_from.split(":")[:7])
