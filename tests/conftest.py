@@ -120,3 +120,16 @@ def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProc
 
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
+
+
+def run_platform(config: dict[str, str] | None = None, unknowns: bool = False) -> Recorded:
+    """Run this project's own program (``__main__.py``) with the dev stack's config plus
+    ``config`` (keys without the project namespace)."""
+    import yaml  # noqa: PLC0415 - only the platform tests need it
+
+    stack_config = {k: v if isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v).lower()
+                    if isinstance(v, bool) else str(v)
+                    for k, v in yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items()}  # fmt: skip
+    stack_config.update({f"efs-platform:{k}": v for k, v in (config or {}).items()})
+    stack = StackConfig("efs-platform", "dev", ROOT, ROOT / "__main__.py", stack_config)
+    return Recorded(engine.run(stack, unknowns=unknowns))
