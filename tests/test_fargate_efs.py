@@ -422,3 +422,13 @@ def test_efs_volume_names_an_existing_access_point() -> None:
 
     with pytest.raises(engine.ProgramError, match="access_point='missing': must be one of app"):
         _with_fs(body)
+
+
+def test_build_context_builds_and_pushes_and_the_service_runs_the_built_digest() -> None:
+    rec = run_platform({"buildContext": "app", "imageTag": "3f2a9c1"})
+    image = one(rec, "awsx:ecr:Image")
+    repo = one(rec, "aws:ecr/repository:Repository")
+    assert image.inputs["context"] == "app" and image.inputs["imageTag"] == "3f2a9c1"
+    assert image.inputs["repositoryUrl"] == repo.outputs["repositoryUrl"]
+    assert container(rec)["image"] == image.outputs["imageUri"]
+    assert "@sha256:" in container(rec)["image"]
