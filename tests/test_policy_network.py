@@ -185,11 +185,3 @@ def test_violation_message_says_what_to_change(pack: LoadedPack) -> None:
     (v,) = violations(pack, replace(BASELINE, private_maps_ip=True))
     assert "map_public_ip_on_launch=False" in v.message
     assert "EC2.15" in v.message and "CKV_AWS_130" in v.message
-
-
-def test_every_policy_is_mandatory_by_default_and_names_its_controls(pack: LoadedPack) -> None:
-    levels = {p.name: p.enforcementLevel for p in pack.info.policies}
-    assert set(levels) == {DNS, PRIVATE_IP, DEFAULT_SG}
-    assert all(level == 1 for level in levels.values())  # MANDATORY
-    for policy in pack.info.policies:
-        assert "Security Hub" in policy.description and "checkov" in policy.description

@@ -10,7 +10,9 @@ then report that they could not verify the resource instead of passing it silent
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import PolicyResource
@@ -105,7 +107,7 @@ class Stack:
     def of_type(self, *types: str) -> list[PolicyResource]:
         return [r for t in types for r in self._by_type.get(t, [])]
 
-    def refs(self, res: PolicyResource, prop: str, types: Sequence[str], id_prop: str = "id") -> Any:
+    def refs(self, res: PolicyResource | NestedView, prop: str, types: Sequence[str], id_prop: str = "id") -> Any:
         """The resources of ``types`` that ``res.props[prop]`` (an id or a list of ids) names.
 
         Known ids are matched against the candidates' ``id_prop``; an unknown value is resolved
@@ -138,3 +140,165 @@ def _unique(resources: list[PolicyResource]) -> list[PolicyResource]:
             seen.add(r.urn)
             out.append(r)
     return out
+
+
+def json_value(res: PolicyResource, prop: str) -> Any:
+    """A property holding a JSON document (IAM policy, container definitions) as parsed data;
+    :data:`UNKNOWN` when it is not known yet, ``None`` when absent or not JSON."""
+    raw = value(res.props, prop)
+    if raw is UNKNOWN or raw is None:
+        return raw
+    return json_text(raw)
+
+
+def json_text(raw: Any) -> Any:
+    """A JSON document given as text (or already parsed); ``None`` when it is not JSON."""
+    if isinstance(raw, (Mapping, Sequence)) and not isinstance(raw, str):
+        return raw
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def statements(document: Any) -> list[Mapping[str, Any]]:
+    """The statements of an IAM policy document (a single statement may be a bare object)."""
+    if not isinstance(document, Mapping):
+        return []
+    found = document.get("Statement", [])
+    return [s for s in as_list(found) if isinstance(s, Mapping)]
+
+
+def port_range_covers(protocol: Any, from_port: Any, to_port: Any, port: int) -> bool:
+    """Whether a security group rule (protocol, from, to) admits TCP ``port``."""
+    proto = str(protocol).lower()
+    if proto in ("-1", "all"):
+        return True
+    if proto not in ("tcp", "6"):
+        return False
+    try:
+        low, high = int(from_port), int(to_port)
+    except (TypeError, ValueError):
+        return True  # no range given on a TCP rule: treat as every port
+    return low <= port <= high
+
+
+@dataclass
+class IngressRule:
+    """One ingress permission on a security group, wherever it was declared."""
+
+    holder: PolicyResource
+    """The resource that declares it (the group for inline rules, else the rule resource)."""
+
+    protocol: Any
+    from_port: Any
+    to_port: Any
+    cidrs: list[Any] = field(default_factory=list)
+    """IPv4 and IPv6 CIDRs (entries may be :data:`UNKNOWN`)."""
+
+    peers: Any = field(default_factory=list)
+    """Security groups it admits: resources in the stack, ids of groups outside it, or
+    :data:`UNKNOWN`."""
+
+    prefix_lists: list[Any] = field(default_factory=list)
+    self_reference: bool = False
+    unknown: bool = False
+    """Part of the rule could not be read in this preview."""
+
+    def covers(self, port: int) -> bool:
+        return port_range_covers(self.protocol, self.from_port, self.to_port, port)
+
+
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_TYPES = (SECURITY_GROUP, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+
+
+def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
+    """Every ingress rule of ``group``: inline, ``aws.ec2.SecurityGroupRule`` and
+    ``aws.vpc.SecurityGroupIngressRule`` resources that target it."""
+    rules: list[IngressRule] = []
+    inline = setting(group, "ingress", default=[], shallow=True)
+    if inline is UNKNOWN:
+        rules.append(IngressRule(group, "-1", None, None, unknown=True))
+    else:
+        for i in range(len(as_list(inline))):
+            rule = value(group.props, "ingress", i, shallow=True)
+            if rule is UNKNOWN or not isinstance(rule, Mapping):
+                rules.append(IngressRule(group, "-1", None, None, unknown=True))
+                continue
+            get = lambda key, i=i: value(group.props, "ingress", i, key)  # noqa: E731
+            peers = get("securityGroups")
+            rules.append(
+                IngressRule(
+                    group,
+                    get("protocol"),
+                    get("fromPort"),
+                    get("toPort"),
+                    cidrs=_cidrs(get("cidrBlocks")) + _cidrs(get("ipv6CidrBlocks")),
+                    peers=UNKNOWN if peers is UNKNOWN else as_list(peers),
+                    prefix_lists=as_list(get("prefixListIds")),
+                    self_reference=get("self") is True,
+                    unknown=any(get(k) is UNKNOWN for k in ("protocol", "fromPort", "toPort")),
+                )
+            )
+    for rule in stack.of_type(SG_RULE):
+        if setting(rule, "type") != "ingress" or group not in _targets(stack, rule):
+            continue
+        source = stack.refs(rule, "sourceSecurityGroupId", SG_TYPES)
+        source_id = setting(rule, "sourceSecurityGroupId")
+        rules.append(
+            IngressRule(
+                rule,
+                setting(rule, "protocol"),
+                setting(rule, "fromPort"),
+                setting(rule, "toPort"),
+                cidrs=_cidrs(setting(rule, "cidrBlocks")) + _cidrs(setting(rule, "ipv6CidrBlocks")),
+                peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
+                prefix_lists=as_list(setting(rule, "prefixListIds")),
+                self_reference=setting(rule, "self") is True,
+            )
+        )
+    for rule in stack.of_type(SG_INGRESS_RULE):
+        if group not in _targets(stack, rule):
+            continue
+        source = stack.refs(rule, "referencedSecurityGroupId", SG_TYPES)
+        source_id = setting(rule, "referencedSecurityGroupId")
+        rules.append(
+            IngressRule(
+                rule,
+                setting(rule, "ipProtocol"),
+                setting(rule, "fromPort"),
+                setting(rule, "toPort"),
+                cidrs=_cidrs(setting(rule, "cidrIpv4")) + _cidrs(setting(rule, "cidrIpv6")),
+                peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
+                prefix_lists=as_list(setting(rule, "prefixListId")),
+            )
+        )
+    return rules
+
+
+def _targets(stack: Stack, rule: PolicyResource) -> list[PolicyResource]:
+    found = stack.refs(rule, "securityGroupId", SG_TYPES)
+    return [] if found is UNKNOWN else found
+
+
+def _cidrs(v: Any) -> list[Any]:
+    if v is UNKNOWN:
+        return [UNKNOWN]
+    return [c for c in as_list(v) if c]
+
+
+class NestedView:
+    """A nested object of a resource (``networkConfiguration``, ``vpcConfig``) read like a
+    resource, so :meth:`Stack.refs` can resolve its references: they inherit the property
+    dependencies of the top-level property that holds them."""
+
+    def __init__(self, res: PolicyResource, prop: str, props: Any) -> None:
+        self.urn = res.urn
+        self.name = res.name
+        self.resource_type = res.resource_type
+        self.props = props
+        deps = res.property_dependencies.get(prop, [])
+        self.property_dependencies = {key: deps for key in (props if isinstance(props, Mapping) else {})}

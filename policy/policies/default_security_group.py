@@ -7,9 +7,11 @@ group with ``aws.ec2.DefaultSecurityGroup`` and no rules, and no rule resource m
 Security Hub EC2.2; checkov CKV2_AWS_12.
 """
 
-from pulumi_policy import EnforcementLevel, ReportViolation, StackValidationArgs, StackValidationPolicy
+from collections.abc import Iterator
+from typing import Any
 
 from ._graph import UNKNOWN, Stack, as_list, label, setting
+from ._rule import Unverifiable, stack_rule
 
 VPC = "aws:ec2/vpc:Vpc"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -20,25 +22,24 @@ RULES = (
 )
 
 
-def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
-    stack = Stack(args.resources)
+def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     adopted: set[str] = set()
     for group in stack.of_type(DEFAULT_SG):
         for direction in ("ingress", "egress"):
             rules = setting(group, direction, default=[])
             if rules is UNKNOWN:
-                report(f"cannot verify {label(group)}: its {direction} rules are not known in this preview.", group.urn)
+                yield Unverifiable(f"cannot verify {label(group)}: its {direction} rules are not known"), group.urn
             elif as_list(rules):
-                report(f"{label(group)} has {direction} rules; the default security group must have none.", group.urn)
+                yield f"{label(group)} has {direction} rules; the default security group must have none.", group.urn
         vpcs = stack.refs(group, "vpcId", (VPC,))
         if vpcs is UNKNOWN:
-            report(f"cannot verify {label(group)}: its VPC cannot be resolved in this preview.", group.urn)
+            yield Unverifiable(f"cannot verify {label(group)}: its VPC cannot be resolved"), group.urn
             continue
         adopted.update(v.urn for v in vpcs)
 
     for vpc in stack.of_type(VPC):
         if vpc.urn not in adopted:
-            report(
+            yield (
                 f"{label(vpc)} leaves its default security group with AWS's default rules; adopt it with "
                 "aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) and no ingress or egress.",
                 vpc.urn,
@@ -50,24 +51,17 @@ def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
         targets = stack.refs(rule, "securityGroupId", (DEFAULT_SG,))
         via_vpc = stack.refs(rule, "securityGroupId", (VPC,), id_prop="defaultSecurityGroupId")
         if targets is UNKNOWN and via_vpc is UNKNOWN:
-            report(
-                f"cannot verify {label(rule)}: the security group it changes is not known in this preview.", rule.urn
-            )
+            yield Unverifiable(f"cannot verify {label(rule)}: its security group is not known"), rule.urn
         elif (targets is not UNKNOWN and targets) or (via_vpc is not UNKNOWN and via_vpc):
-            report(
-                f"{label(rule)} adds a rule to a VPC default security group; use a dedicated security group.", rule.urn
+            yield (
+                f"{label(rule)} adds a rule to a VPC default security group; use a dedicated security group.",
+                rule.urn,
             )
 
 
-default_security_group_closed = StackValidationPolicy(
-    name="efs-platform-ec2-default-security-group-closed",
-    description=(
-        "Every VPC's default security group must be adopted (aws.ec2.DefaultSecurityGroup) with no "
-        "ingress or egress rules, and no rule may be added to it. Security Hub EC2.2; checkov CKV2_AWS_12."
-    ),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
-    remediation_steps=(
-        "Add aws.ec2.DefaultSecurityGroup(vpc_id=vpc.id) with no ingress/egress; move rules to a dedicated group."
-    ),
+default_security_group_closed = stack_rule(
+    "efs-platform-ec2-default-security-group-closed",
+    "Every VPC's default security group must be adopted (aws.ec2.DefaultSecurityGroup) with no "
+    "ingress or egress rules, and no rule may be added to it. Security Hub EC2.2; checkov CKV2_AWS_12.",
+    _check,
 )

@@ -9,17 +9,13 @@ resources, through the graph, so the verdict is the same when ids are still unkn
 Corresponds to Security Hub EC2.15 / checkov CKV_AWS_130 (which flag every subnet).
 """
 
+from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import (
-    EnforcementLevel,
-    PolicyResource,
-    ReportViolation,
-    StackValidationArgs,
-    StackValidationPolicy,
-)
+from pulumi_policy import PolicyResource
 
 from ._graph import UNKNOWN, Stack, as_list, label, setting, value
+from ._rule import Unverifiable, stack_rule
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
@@ -67,7 +63,7 @@ def routes_to_igw(stack: Stack, table: PolicyResource) -> Any:
             continue
         if table not in owner:
             continue
-        verdict = _is_igw(stack, route, "gatewayId", value(route.props, "gatewayId"))
+        verdict = _is_igw(stack, route, "gatewayId", setting(route, "gatewayId"))
         if verdict is True:
             return True
         if verdict is UNKNOWN:
@@ -125,8 +121,7 @@ def is_private(stack: Stack, subnet: PolicyResource) -> Any:
     return True
 
 
-def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
-    stack = Stack(args.resources)
+def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for subnet in stack.of_type(SUBNET):
         maps = [
             prop
@@ -138,30 +133,26 @@ def _validate(args: StackValidationArgs, report: ReportViolation) -> None:
         private = is_private(stack, subnet)
         unknown_flags = [p for p in maps if setting(subnet, p) is UNKNOWN]
         if private is UNKNOWN:
-            report(
-                f"cannot verify {label(subnet)}: it may map public IPs ({', '.join(maps)}) and its "
-                "route tables cannot be resolved in this preview; make the references plain resource outputs.",
+            yield (
+                Unverifiable(
+                    f"cannot verify {label(subnet)}: it may map public IPs ({', '.join(maps)}) and its "
+                    "route tables cannot be resolved in this preview"
+                ),
                 subnet.urn,
             )
         elif private is True and unknown_flags:
-            report(
-                f"cannot verify {label(subnet)}: {', '.join(unknown_flags)} is not known in this preview.", subnet.urn
-            )
+            yield Unverifiable(f"cannot verify {label(subnet)}: {', '.join(unknown_flags)} is not known"), subnet.urn
         elif private is True:
-            report(
+            yield (
                 f"{label(subnet)} has no route to an internet gateway (a private subnet) but sets "
                 f"{', '.join(maps)}; set map_public_ip_on_launch=False.",
                 subnet.urn,
             )
 
 
-private_subnet_no_public_ip = StackValidationPolicy(
-    name="efs-platform-ec2-private-subnet-no-public-ip",
-    description=(
-        "Private subnets (no route to an internet gateway) must not map public IPs on launch "
-        "(map_public_ip_on_launch=False). Security Hub EC2.15; checkov CKV_AWS_130."
-    ),
-    enforcement_level=EnforcementLevel.MANDATORY,
-    validate=_validate,
-    remediation_steps="Set map_public_ip_on_launch=False on the subnet.",
+private_subnet_no_public_ip = stack_rule(
+    "efs-platform-ec2-private-subnet-no-public-ip",
+    "Private subnets (no route to an internet gateway) must not map public IPs on launch "
+    "(map_public_ip_on_launch=False). Security Hub EC2.15; checkov CKV_AWS_130.",
+    _check,
 )

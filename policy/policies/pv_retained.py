@@ -1,0 +1,42 @@
+"""Kubernetes volumes keep their data when claims go away (advisory).
+
+A PersistentVolume with reclaim policy Delete, or an EFS CSI StorageClass that provisions them
+(its default), deletes the access point and its directory with the claim. Security Hub: none;
+checkov: none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import ResourceValidationArgs
+
+from ._graph import UNKNOWN, value
+from ._rule import ADVISORY, Unverifiable, resource_rule
+
+PV = "kubernetes:core/v1:PersistentVolume"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+
+
+def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
+    if args.resource_type == PV:
+        policy = value(args.props, "spec", "persistentVolumeReclaimPolicy", default="Retain")
+    else:
+        if value(args.props, "provisioner") != "efs.csi.aws.com":
+            return
+        policy = value(args.props, "reclaimPolicy", default="Delete")
+    if policy is UNKNOWN:
+        yield Unverifiable("cannot verify: the reclaim policy is not known in this preview.")
+    elif policy != "Retain":
+        yield f"reclaim policy {policy}: the data goes with the claim; set it to Retain."
+
+
+k8s_pv_retained = resource_rule(
+    "efs-platform-k8s-pv-retained",
+    "PersistentVolumes and EFS CSI StorageClasses must retain volumes (reclaim policy Retain). "
+    "Security Hub: none; checkov: none.",
+    (PV, STORAGE_CLASS),
+    _check,
+    level=ADVISORY,
+)
