@@ -15,8 +15,9 @@ EKS = "aws:eks/cluster:Cluster"
 
 def _eks_secrets(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
     resources = value(args.props, "encryptionConfig", "resources", default=[])
+    # An unknown key ARN is still a key: only its presence matters here.
     key = value(args.props, "encryptionConfig", "provider", "keyArn")
-    if resources is UNKNOWN or key is UNKNOWN:
+    if resources is UNKNOWN:
         yield Unverifiable("cannot verify: encryptionConfig is not known in this preview.")
     elif "secrets" not in as_list(resources) or key is None:
         yield (
