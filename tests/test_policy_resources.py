@@ -12,7 +12,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-
 from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_RESOURCE
 
 from offline.analysis import LoadedPack
@@ -84,8 +83,15 @@ def task(volume: dict[str, Any] | None = None, **container_change: Any) -> Calla
 def listener(**change: Any) -> Callable[[], object]:
     def program() -> None:
         lb = aws.lb.LoadBalancer("alb", load_balancer_type="application", subnets=["subnet-1", "subnet-2"])
-        props = {"protocol": "HTTPS", "port": 443, "certificate_arn": CERT, "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                 "default_actions": [{"type": "fixed-response", "fixed_response": {"content_type": "text/plain", "status_code": "200"}}]}  # fmt: skip
+        props = {
+            "protocol": "HTTPS",
+            "port": 443,
+            "certificate_arn": CERT,
+            "ssl_policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "default_actions": [
+                {"type": "fixed-response", "fixed_response": {"content_type": "text/plain", "status_code": "200"}}
+            ],
+        }
         props.update(change)
         aws.lb.Listener("listener", load_balancer_arn=lb.arn, **{k: v for k, v in props.items() if v is not None})
 
@@ -95,8 +101,12 @@ def listener(**change: Any) -> Callable[[], object]:
 def eks(**vpc_change: Any) -> Callable[[], object]:
     def program() -> None:
         key = aws.kms.Key("eks", enable_key_rotation=True)
-        vpc_config = {"subnet_ids": ["subnet-1", "subnet-2"], "endpoint_private_access": True,
-                      "endpoint_public_access": False, **vpc_change}  # fmt: skip
+        vpc_config = {
+            "subnet_ids": ["subnet-1", "subnet-2"],
+            "endpoint_private_access": True,
+            "endpoint_public_access": False,
+            **vpc_change,
+        }
         encryption = vpc_config.pop("encryption", {"resources": ["secrets"], "provider": {"key_arn": key.arn}})
         aws.eks.Cluster(
             "eks", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config=vpc_config, encryption_config=encryption
@@ -106,16 +116,29 @@ def eks(**vpc_change: Any) -> Callable[[], object]:
 
 
 def pv(**change: Any) -> Callable[[], object]:
-    csi = {"driver": "efs.csi.aws.com", "volume_handle": "fs-0123456789abcdef0::fsap-0123456789abcdef0",
-           **change.pop("csi", {})}  # fmt: skip
-    spec = {"capacity": {"storage": "5Gi"}, "access_modes": ["ReadWriteMany"], "persistent_volume_reclaim_policy": "Retain",
-            "storage_class_name": "efs-sc", "csi": csi, **change}  # fmt: skip
+    csi = {
+        "driver": "efs.csi.aws.com",
+        "volume_handle": "fs-0123456789abcdef0::fsap-0123456789abcdef0",
+        **change.pop("csi", {}),
+    }
+    spec = {
+        "capacity": {"storage": "5Gi"},
+        "access_modes": ["ReadWriteMany"],
+        "persistent_volume_reclaim_policy": "Retain",
+        "storage_class_name": "efs-sc",
+        "csi": csi,
+        **change,
+    }
     return lambda: k8s.core.v1.PersistentVolume("pv", metadata={"name": "efs-pv"}, spec=spec)
 
 
 def storage_class(**change: Any) -> Callable[[], object]:
-    props = {"provisioner": "efs.csi.aws.com", "reclaim_policy": "Retain", "parameters": {"provisioningMode": "efs-ap",
-             "fileSystemId": "fs-0123456789abcdef0", "directoryPerms": "700"}, **change}  # fmt: skip
+    props = {
+        "provisioner": "efs.csi.aws.com",
+        "reclaim_policy": "Retain",
+        "parameters": {"provisioningMode": "efs-ap", "fileSystemId": "fs-0123456789abcdef0", "directoryPerms": "700"},
+        **change,
+    }
     return lambda: k8s.storage.v1.StorageClass("sc", metadata={"name": "efs-dynamic"}, **props)
 
 
@@ -246,7 +269,7 @@ def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -
                 ],
             ),
             id="http-redirect",
-        ),  # fmt: skip
+        ),
         pytest.param(
             eks(endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24"]), id="eks-public-to-named-cidrs"
         ),

@@ -15,7 +15,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from ._graph import SECURITY_GROUP, UNKNOWN, Stack, ingress_rules, label, value
+from ._graph import SECURITY_GROUP, UNKNOWN, Stack, ingress_rules, label, setting, value
 from ._rule import Unverifiable, stack_rule
 
 NFS_PORT = 2049
@@ -30,7 +30,7 @@ def vpc_networks(stack: Stack, group: PolicyResource) -> Any:
         return UNKNOWN
     networks = []
     for vpc in vpcs:
-        for cidr in (value(vpc.props, "cidrBlock"), value(vpc.props, "ipv6CidrBlock")):
+        for cidr in (setting(vpc, "cidrBlock"), setting(vpc, "ipv6CidrBlock")):
             if cidr is UNKNOWN:
                 return UNKNOWN
             if cidr:

@@ -1,0 +1,345 @@
+"""Stack rules on a small ECS-on-EFS platform built from raw resources: a compliant baseline,
+then failing cases that each change one property, with known outputs and as a preview of a new
+stack (where ids and ARNs are unknown and references resolve through property dependencies).
+
+Where a preview cannot know what a rule must read (a file system policy document embeds the ARNs
+of new resources), the rule says so in an advisory "can't run ... during preview" diagnostic;
+those cases assert exactly that.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
+
+from offline.analysis import LoadedPack, Violation
+from tests.conftest import violations
+
+MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
+KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def _policy(*statements: dict) -> pulumi.Output[str]:
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+@dataclass(frozen=True)
+class Platform:
+    """VPC with public and private subnets in two AZs (no NAT, with endpoints), an encrypted EFS
+    with one mount target per private subnet, and a Fargate service that mounts it."""
+
+    dns_hostnames: bool = True
+    nat: bool = False
+    endpoints: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs")
+    mount_target_zones: tuple[int, ...] = (0, 1)
+    mount_target_in_public_subnet: bool = False
+    allow_nfs_from_tasks: bool = True
+    extra_efs_sg_port: int | None = None
+    nfs_cidr: str | None = None
+    inline_all_from_world: bool = False
+    file_system_policy: str = "tls-and-grant"  # "tls-and-grant" | "none" | "grant-only" | "tls-only"
+    platform_version: str = "LATEST"
+    assign_public_ip: bool = False
+    service_in_public_subnets: bool = False
+    task_role_wildcard: bool = False
+
+    def __call__(self) -> None:
+        vpc = aws.ec2.Vpc(
+            "vpc", cidr_block="10.0.0.0/16", enable_dns_support=True, enable_dns_hostnames=self.dns_hostnames
+        )
+        aws.ec2.DefaultSecurityGroup("default", vpc_id=vpc.id)
+        igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id)
+        public_rt = aws.ec2.RouteTable("public", vpc_id=vpc.id)
+        aws.ec2.Route(
+            "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
+        )
+        public, private, private_rts = [], [], []
+        for i, zone in enumerate(("eu-west-1a", "eu-west-1b")):
+            pub = aws.ec2.Subnet(
+                f"public-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{128 + i}.0/24", availability_zone=zone
+            )
+            aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=pub.id, route_table_id=public_rt.id)
+            rt = aws.ec2.RouteTable(f"private-{i}", vpc_id=vpc.id)
+            sub = aws.ec2.Subnet(f"private-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{i}.0/24", availability_zone=zone)
+            aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=sub.id, route_table_id=rt.id)
+            public.append(pub)
+            private.append(sub)
+            private_rts.append(rt)
+        if self.nat:
+            eip = aws.ec2.Eip("nat", domain="vpc")
+            nat = aws.ec2.NatGateway("nat", allocation_id=eip.id, subnet_id=public[0].id)
+            for i, rt in enumerate(private_rts):
+                aws.ec2.Route(
+                    f"private-{i}-default",
+                    route_table_id=rt.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat.id,
+                )
+        endpoint_sg = aws.ec2.SecurityGroup(
+            "endpoints",
+            vpc_id=vpc.id,
+            ingress=[{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/16"]}],
+        )
+        aws.ec2.VpcEndpoint(
+            "s3",
+            vpc_id=vpc.id,
+            service_name="com.amazonaws.eu-west-1.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[rt.id for rt in private_rts],
+        )
+        for name in self.endpoints:
+            aws.ec2.VpcEndpoint(
+                name.replace(".", "-"),
+                vpc_id=vpc.id,
+                service_name=f"com.amazonaws.eu-west-1.{name}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[s.id for s in private],
+                security_group_ids=[endpoint_sg.id],
+            )
+
+        fs = aws.efs.FileSystem("fs", encrypted=True, kms_key_id=KEY, opts=pulumi.ResourceOptions(protect=True))
+        efs_sg = aws.ec2.SecurityGroup("efs", vpc_id=vpc.id, description="mount targets")
+        task_sg = aws.ec2.SecurityGroup("tasks", vpc_id=vpc.id, description="tasks")
+        if self.allow_nfs_from_tasks:
+            aws.vpc.SecurityGroupIngressRule(
+                "nfs-from-tasks",
+                security_group_id=efs_sg.id,
+                referenced_security_group_id=task_sg.id,
+                ip_protocol="tcp",
+                from_port=2049,
+                to_port=2049,
+            )
+        if self.extra_efs_sg_port:
+            aws.vpc.SecurityGroupIngressRule(
+                "efs-extra",
+                security_group_id=efs_sg.id,
+                cidr_ipv4="10.0.0.0/16",
+                ip_protocol="tcp",
+                from_port=self.extra_efs_sg_port,
+                to_port=self.extra_efs_sg_port,
+            )
+        if self.nfs_cidr:
+            aws.ec2.SecurityGroupRule(
+                "nfs-cidr",
+                type="ingress",
+                security_group_id=efs_sg.id,
+                protocol="tcp",
+                from_port=2000,
+                to_port=3000,
+                cidr_blocks=[self.nfs_cidr],
+            )
+        if self.inline_all_from_world:
+            aws.ec2.SecurityGroup(
+                "wide-open",
+                vpc_id=vpc.id,
+                ingress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
+            )
+        for i in self.mount_target_zones:
+            subnet = public[i] if (self.mount_target_in_public_subnet and i == 1) else private[i]
+            aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=[efs_sg.id])
+        ap = aws.efs.AccessPoint(
+            "ap",
+            file_system_id=fs.id,
+            posix_user={"uid": 1000, "gid": 1000},
+            root_directory={
+                "path": "/app",
+                "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "750"},
+            },
+        )
+        trust = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}
+                ],
+            }
+        )
+        task_role = aws.iam.Role("task", assume_role_policy=trust)
+        other_role = aws.iam.Role("other", assume_role_policy=trust)
+        if self.task_role_wildcard:
+            aws.iam.RolePolicy(
+                "task-s3",
+                role=task_role.id,
+                policy=json.dumps(
+                    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+                ),
+            )
+        deny = {
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "*",
+            "Resource": fs.arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+        grantee = other_role if self.file_system_policy == "tls-only" else task_role
+        grant = {
+            "Effect": "Allow",
+            "Principal": {"AWS": grantee.arn},
+            "Resource": fs.arn,
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+        }
+        documents = {"tls-and-grant": (deny, grant), "grant-only": (grant,), "tls-only": (deny, grant)}
+        if self.file_system_policy in documents:
+            aws.efs.FileSystemPolicy(
+                "fs-policy", file_system_id=fs.id, policy=_policy(*documents[self.file_system_policy])
+            )
+
+        container = {
+            "name": "app",
+            "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1",
+            "user": "1000:1000",
+            "readonlyRootFilesystem": True,
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+        }
+        task = aws.ecs.TaskDefinition(
+            "task",
+            family="app",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu="256",
+            memory="512",
+            task_role_arn=task_role.arn,
+            container_definitions=json.dumps([container]),
+            volumes=[
+                {
+                    "name": "data",
+                    "efs_volume_configuration": {
+                        "file_system_id": fs.id,
+                        "transit_encryption": "ENABLED",
+                        "authorization_config": {"access_point_id": ap.id, "iam": "ENABLED"},
+                    },
+                }
+            ],
+        )
+        cluster = aws.ecs.Cluster("cluster")
+        subnets = public if self.service_in_public_subnets else private
+        aws.ecs.Service(
+            "service",
+            cluster=cluster.arn,
+            task_definition=task.arn,
+            launch_type="FARGATE",
+            platform_version=self.platform_version,
+            desired_count=2,
+            network_configuration={
+                "subnets": [s.id for s in subnets],
+                "security_groups": [task_sg.id],
+                "assign_public_ip": self.assign_public_ip,
+            },
+        )
+
+
+BASELINE = Platform()
+
+
+def found(pack: LoadedPack, platform: Platform, unknowns: bool) -> set[tuple[str, str, str]]:
+    """(rule, level, resource name or 'stack') of the stack rules' violations."""
+    stack_rules = {p.name for p in pack.info.policies if p.policy_type == POLICY_TYPE_STACK}
+    return {
+        (v.policy.removeprefix("efs-platform-"), v.level, v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
+        for v in violations(pack, platform, unknowns)
+        if v.policy in stack_rules
+    }
+
+
+def unverifiable(result: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    return {r for r in result if r[1] == "advisory" and r[2] == "stack"}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
+    result = found(pack, BASELINE, unknowns)
+    # A preview of a new stack cannot read the file system policy document (it embeds new ARNs).
+    expected = {("efs-policy-denies-insecure-transport", "advisory", "stack")} if unknowns else set()
+    assert result == expected
+
+
+CASES = {
+    "no-file-system-policy": (
+        {"file_system_policy": "none"},
+        {("efs-policy-denies-insecure-transport", "mandatory", "fs")},
+    ),
+    "service-assigns-public-ip": ({"assign_public_ip": True}, {("ecs-service-private", "mandatory", "service")}),
+    "service-in-public-subnets": (
+        {"service_in_public_subnets": True},
+        {("ecs-service-private", "mandatory", "service")},
+    ),
+    "mount-target-in-public-subnet": (
+        {"mount_target_in_public_subnet": True},
+        {("private-placement", "mandatory", "mt-1")},
+    ),
+    "nfs-from-outside-the-vpc": (
+        {"nfs_cidr": "192.168.0.0/16"},
+        {
+            ("ec2-nfs-ingress-restricted", "mandatory", "nfs-cidr"),
+            ("efs-mount-target-sg-nfs-only", "mandatory", "nfs-cidr"),
+        },
+    ),
+    "nfs-from-the-world": (
+        {"nfs_cidr": "0.0.0.0/0"},
+        {
+            ("ec2-nfs-ingress-restricted", "mandatory", "nfs-cidr"),
+            ("efs-mount-target-sg-nfs-only", "mandatory", "nfs-cidr"),
+        },
+    ),
+    "all-traffic-from-the-world-inline": (
+        {"inline_all_from_world": True},
+        {("ec2-nfs-ingress-restricted", "mandatory", "wide-open")},
+    ),
+    "other-port-on-mount-target-group": (
+        {"extra_efs_sg_port": 22},
+        {("efs-mount-target-sg-nfs-only", "mandatory", "efs-extra")},
+    ),
+    "mount-target-missing-in-an-az": ({"mount_target_zones": (0,)}, {("efs-mount-readiness", "mandatory", "service")}),
+    "nfs-not-allowed-from-tasks": ({"allow_nfs_from_tasks": False}, {("efs-mount-readiness", "mandatory", "service")}),
+    "vpc-dns-hostnames-off": ({"dns_hostnames": False}, {("efs-mount-readiness", "mandatory", "service")}),
+    "platform-version-too-old": ({"platform_version": "1.3.0"}, {("efs-mount-readiness", "mandatory", "service")}),
+    "no-ecr-dkr-endpoint-without-nat": (
+        {"endpoints": ("ecr.api", "logs")},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "task-role-with-wildcard": (
+        {"task_role_wildcard": True},
+        {("iam-task-role-no-wildcard-actions", "advisory", "task-s3")},
+    ),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -> None:
+    change, expected = CASES[case]
+    result = found(pack, replace(BASELINE, **change), unknowns)
+    assert result - unverifiable(result) == expected
+    if unknowns:  # nothing else may hide behind "cannot verify" but the policy document
+        assert {r[0] for r in unverifiable(result)} <= {"efs-policy-denies-insecure-transport"}
+
+
+def test_nat_makes_endpoints_optional(pack: LoadedPack) -> None:
+    assert found(pack, replace(BASELINE, nat=True, endpoints=()), unknowns=False) == set()
+
+
+def test_policy_without_tls_deny_is_caught_once_the_document_is_known(pack: LoadedPack) -> None:
+    platform = replace(BASELINE, file_system_policy="grant-only")
+    assert found(pack, platform, unknowns=False) == {("efs-policy-denies-insecure-transport", "mandatory", "fs-policy")}
+    assert found(pack, platform, unknowns=True) == {("efs-policy-denies-insecure-transport", "advisory", "stack")}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_task_role_not_granted_by_the_file_system_policy(pack: LoadedPack, unknowns: bool) -> None:
+    result = found(pack, replace(BASELINE, file_system_policy="tls-only"), unknowns)
+    assert ("efs-mount-readiness", "mandatory", "service") in result
+
+
+def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
+    result: list[Violation] = violations(pack, replace(BASELINE, mount_target_zones=(0,)), unknowns=False)
+    (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness"]
+    assert "eu-west-1b" in v.message and "no mount target" in v.message
+    result = violations(pack, replace(BASELINE, allow_nfs_from_tasks=False), unknowns=True)
+    (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness"]
+    assert "TCP 2049" in v.message and "allow_from" in v.message
