@@ -47,6 +47,7 @@ class Platform:
     assign_public_ip: bool = False
     service_in_public_subnets: bool = False
     task_role_wildcard: bool = False
+    private_subnet_maps_ip: bool = False
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -65,7 +66,13 @@ class Platform:
             )
             aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=pub.id, route_table_id=public_rt.id)
             rt = aws.ec2.RouteTable(f"private-{i}", vpc_id=vpc.id)
-            sub = aws.ec2.Subnet(f"private-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{i}.0/24", availability_zone=zone)
+            sub = aws.ec2.Subnet(
+                f"private-{i}",
+                vpc_id=vpc.id,
+                cidr_block=f"10.0.{i}.0/24",
+                availability_zone=zone,
+                map_public_ip_on_launch=self.private_subnet_maps_ip and i == 1,
+            )
             aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=sub.id, route_table_id=rt.id)
             public.append(pub)
             private.append(sub)
@@ -268,6 +275,14 @@ CASES = {
     "service-in-public-subnets": (
         {"service_in_public_subnets": True},
         {("ecs-service-private", "mandatory", "service")},
+    ),
+    "service-subnet-maps-public-ips": (
+        {"private_subnet_maps_ip": True},
+        {
+            ("ecs-service-private", "mandatory", "service"),
+            ("ec2-private-subnet-no-public-ip", "mandatory", "private-1"),
+            ("private-placement", "mandatory", "mt-1"),
+        },
     ),
     "mount-target-in-public-subnet": (
         {"mount_target_in_public_subnet": True},

@@ -1,7 +1,7 @@
 """ECS services never assign public IPs and run only in private subnets.
 
-A subnet is private when none of its route tables routes to an internet gateway (see
-private_subnet_public_ip). Security Hub ECS.2 / checkov CKV_AWS_333 cover the public IP; the
+A subnet is private when it maps no public IPs and none of its route tables routes to an
+internet gateway (see private_subnet_public_ip). Security Hub ECS.2 / checkov CKV_AWS_333 cover the public IP; the
 subnet placement has no counterpart.
 """
 
@@ -24,6 +24,13 @@ def subnets_outside_private(stack: Stack, holder: Any, prop: str) -> Iterator[tu
         yield Unverifiable(f"cannot verify {label(holder)}: its subnets are not known"), holder.urn
         return
     for subnet in subnets:
+        maps = setting(subnet, "mapPublicIpOnLaunch", default=False)
+        if maps is True:
+            yield (
+                f"{label(holder)} runs in {label(subnet)}, which maps public IPs; use the private subnets.",
+                holder.urn,
+            )
+            continue
         private = is_private(stack, subnet)
         if private is UNKNOWN:
             yield (
