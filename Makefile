@@ -8,7 +8,7 @@ STACK   ?= dev
 STACKS  := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
 CHECKED := components policy offline settings.py __main__.py benchmarks tests
 
-.PHONY: preview test lint typecheck pytest previews benchmark clean
+.PHONY: preview test lint workflows typecheck pytest previews benchmark clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,12 +19,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 preview: $(VENV)/.installed
 	$(PY) -m offline preview --stack $(STACK) --policy-config policy/config.$(STACK).json
 
-## test: lint, type check, unit and integration tests, offline preview of every stack
-test: lint typecheck pytest previews
+## test: lint, type check, workflow linters, unit and integration tests, offline preview of every stack
+test: lint typecheck workflows pytest previews
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check $(CHECKED)
 	$(PY) -m ruff format --check $(CHECKED)
+
+workflows: $(VENV)/.installed
+	$(VENV)/bin/actionlint .github/workflows/*.yml
+	$(VENV)/bin/zizmor --offline --no-progress .github/workflows
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy

@@ -146,7 +146,7 @@ def test_tasks_admit_only_the_alb_on_the_container_port(dev: Recorded) -> None:
         if r.inputs["securityGroupId"] == groups["web-tasks"].id
     ]
     assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"]) for r in ingress] == [
-        (groups["web-alb"].id, 80, 80)
+        (groups["web-alb"].id, 8080, 8080)
     ]
 
 
