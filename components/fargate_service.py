@@ -35,6 +35,7 @@ import pulumi_aws as aws
 from . import _ecs_model
 from ._iam import policy_document, service_trust_policy
 from ._kms import logs_statement, rotating_key
+from ._security import allow_tcp
 from ._validation import ArgumentError, require_int_range, require_one_of
 from .file_system import SharedFileSystem
 from .network import LOG_RETENTION_DAYS
@@ -408,24 +409,13 @@ class FargateService(pulumi.ComponentResource):
                     description=f"HTTP{'S' if port == 443 else ''} from the internet",
                     opts=child,
                 )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-alb-to-tasks",
-            security_group_id=self.alb_security_group.id,
-            referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=c.port,
-            to_port=c.port,
-            description="to the tasks' container port",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-tasks-from-alb",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=self.alb_security_group.id,
-            ip_protocol="tcp",
-            from_port=c.port,
-            to_port=c.port,
-            description="from the load balancer",
+        allow_tcp(
+            ingress_name=f"{name}-tasks-from-alb",
+            egress_name=f"{name}-alb-to-tasks",
+            target_group_id=self.security_group.id,
+            source_group_id=self.alb_security_group.id,
+            port=c.port,
+            description="load balancer to the tasks' container port",
             opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(

@@ -32,6 +32,7 @@ import pulumi_aws as aws
 
 from ._iam import policy_document
 from ._kms import rotating_key
+from ._security import allow_tcp
 from ._validation import ArgumentError, require_int_range, require_one_of
 
 NFS_PORT = 2049
@@ -258,12 +259,12 @@ class SharedFileSystem(pulumi.ComponentResource):
     def allow_from(self, peer: aws.ec2.SecurityGroup, *, label: str | None = None) -> None:
         """Admit NFS (TCP 2049) from a security group's members, and let them reach the mount
         targets (the egress side, on the peer)."""
-        self._allow(peer.id, label or peer.pulumi_resource_name, egress_group=peer.id)
+        self._allow(peer.id, label or peer.pulumi_resource_name, egress=True)
 
     def allow_from_security_group_id(self, group_id: pulumi.Input[str], *, label: str) -> None:
         """Like :meth:`allow_from` for a group this program does not create (e.g. the EKS
         cluster security group); its egress is the group owner's to allow."""
-        self._allow(group_id, label, egress_group=None)
+        self._allow(group_id, label, egress=False)
 
     def allow_from_cidr(self, cidr: str, *, label: str) -> None:
         """Admit NFS from a private CIDR (e.g. the private subnets). The world and public ranges
@@ -294,30 +295,17 @@ class SharedFileSystem(pulumi.ComponentResource):
             raise ArgumentError("label", label, "is already allowed; each peer is allowed once")
         self._peers.add(label)
 
-    def _allow(self, group_id: pulumi.Input[str], label: str, egress_group: pulumi.Input[str] | None) -> None:
+    def _allow(self, group_id: pulumi.Input[str], label: str, *, egress: bool) -> None:
         self._require_unique(label)
-        child = pulumi.ResourceOptions(parent=self)
-        aws.vpc.SecurityGroupIngressRule(
-            f"{self._name}-nfs-from-{label}",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=group_id,
-            ip_protocol="tcp",
-            from_port=NFS_PORT,
-            to_port=NFS_PORT,
-            description=f"NFS from {label}",
-            opts=child,
+        allow_tcp(
+            ingress_name=f"{self._name}-nfs-from-{label}",
+            egress_name=f"{self._name}-nfs-to-from-{label}" if egress else None,
+            target_group_id=self.security_group.id,
+            source_group_id=group_id,
+            port=NFS_PORT,
+            description=f"NFS between {label} and the {self._name} mount targets",
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        if egress_group is not None:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{self._name}-nfs-to-from-{label}",
-                security_group_id=egress_group,
-                referenced_security_group_id=self.security_group.id,
-                ip_protocol="tcp",
-                from_port=NFS_PORT,
-                to_port=NFS_PORT,
-                description=f"NFS to {self._name} mount targets",
-                opts=child,
-            )
 
     def grant(self, role: aws.iam.Role, access_point: aws.efs.AccessPoint, *, writable: bool = False) -> None:
         """Allow ``role`` to mount (and write, when ``writable``) through ``access_point`` only."""
