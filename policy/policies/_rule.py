@@ -34,10 +34,18 @@ class Unverifiable(str):
     """A message for something that cannot be decided in this preview."""
 
 
-def _raise_unverified(messages: list[str]) -> None:
-    if messages:
+def _report(findings: Iterable[tuple[str, str | None]], report: ReportViolation) -> None:
+    """Report definite violations; raise the unverifiable ones together, as pulumi-policy's own
+    unknown-value error (an advisory diagnostic), once each and in order."""
+    unverified: list[str] = []
+    for message, urn in findings:
+        if isinstance(message, Unverifiable):
+            unverified.append(str(message))
+        else:
+            report(message, urn)
+    if unverified:
         error = UnknownValueError(UNKNOWN_STRING_VALUE, [])
-        error.message = "; ".join(dict.fromkeys(messages))  # each once, in order
+        error.message = "; ".join(dict.fromkeys(unverified))
         raise error
 
 
@@ -54,15 +62,8 @@ def resource_rule(
     of its properties (with defaults)."""
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if args.resource_type not in types:
-            return
-        unverified = []
-        for message in check(args, _config(args.get_config(), config)):
-            if isinstance(message, Unverifiable):
-                unverified.append(str(message))
-            else:
-                report(message, None)
-        _raise_unverified(unverified)
+        if args.resource_type in types:
+            _report(((m, None) for m in check(args, _config(args.get_config(), config))), report)
 
     return ResourceValidationPolicy(
         name=name,
@@ -84,13 +85,7 @@ def stack_rule(
     """A rule on the whole graph; the check yields (message, urn of the resource at fault)."""
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        unverified = []
-        for message, urn in check(Stack(args.resources), _config(args.get_config(), config)):
-            if isinstance(message, Unverifiable):
-                unverified.append(str(message))
-            else:
-                report(message, urn)
-        _raise_unverified(unverified)
+        _report(check(Stack(args.resources), _config(args.get_config(), config)), report)
 
     return StackValidationPolicy(
         name=name,
