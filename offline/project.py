@@ -80,6 +80,27 @@ def _type_error(key: str, value: Any, declared: dict[str, Any]) -> str | None:
     return None
 
 
+#: The project schema's config types (sdk/go/common/workspace/project.json); the CLI refuses others.
+CONFIG_TYPES = ("string", "integer", "boolean", "array")
+_DECLARATION_KEYS = {"type", "items", "description", "secret", "default", "value"}
+
+
+def _check_declaration(project_file: Path, key: str, spec: dict[str, Any]) -> None:
+    """Refuse a config declaration the Pulumi CLI would refuse, so offline and real agree."""
+    where = f"{project_file}: config.{key}"
+    unknown = sorted(set(spec) - _DECLARATION_KEYS)
+    if unknown:
+        raise ProjectError(f"{where}: unknown fields {', '.join(unknown)}")
+    if "value" in spec:
+        return  # a value for the key, not a declaration
+    kind = spec.get("type")
+    if kind not in CONFIG_TYPES:
+        raise ProjectError(f"{where}: type {kind!r} is not one the Pulumi CLI accepts ({', '.join(CONFIG_TYPES)})")
+    items = spec.get("items")
+    if kind == "array" and not (isinstance(items, dict) and items.get("type") in CONFIG_TYPES):
+        raise ProjectError(f"{where}: an array needs items with a type ({', '.join(CONFIG_TYPES)})")
+
+
 def load(program_dir: Path, stack: str) -> StackConfig:
     """Read ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` from ``program_dir``."""
     program_dir = program_dir.resolve()
@@ -121,6 +142,8 @@ def load(program_dir: Path, stack: str) -> StackConfig:
             raw[key] = spec.get("value") if isinstance(spec, dict) else spec
             continue
         full = key if ":" in key else f"{name}:{key}"
+        if isinstance(spec, dict):
+            _check_declaration(project_file, key, spec)
         schema = spec if isinstance(spec, dict) else {"default": spec}
         declared[full] = schema
         if "default" in schema:

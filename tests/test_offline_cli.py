@@ -189,3 +189,10 @@ def test_usage_error_exits_2() -> None:
     result = preview_cli("--stak", "dev")
     assert result.returncode == 2
     assert "usage:" in result.stderr
+
+
+def test_a_config_type_the_cli_refuses_is_refused_offline_too(project_copy: Path) -> None:
+    project = project_copy / "Pulumi.yaml"
+    project.write_text(project.read_text() + "  tags:\n    type: object\n    default: {}\n")
+    stderr = _error(preview_cli("--stack", "dev", "--program", project_copy))
+    assert "config.tags: type 'object' is not one the Pulumi CLI accepts (string, integer, boolean, array)" in stderr
