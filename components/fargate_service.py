@@ -452,6 +452,7 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
         forward = [aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)]
+        http_actions = forward
         listeners = []
         if args.certificate_arn:
             listeners.append(
@@ -467,27 +468,17 @@ class FargateService(pulumi.ComponentResource):
                 )
             )
             redirect = aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443", status_code="HTTP_301")
-            listeners.append(
-                aws.lb.Listener(
-                    f"{name}-http",
-                    load_balancer_arn=self.load_balancer.arn,
-                    port=80,
-                    protocol="HTTP",
-                    default_actions=[aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=redirect)],
-                    opts=child,
-                )
+            http_actions = [aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=redirect)]
+        listeners.append(
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=http_actions,
+                opts=child,
             )
-        else:
-            listeners.append(
-                aws.lb.Listener(
-                    f"{name}-http",
-                    load_balancer_arn=self.load_balancer.arn,
-                    port=80,
-                    protocol="HTTP",
-                    default_actions=forward,
-                    opts=child,
-                )
-            )
+        )
 
         # The tasks mount EFS at start: the mount targets (and the file system policy, when
         # created) must exist before the first task, or the first deploy fails its mounts.

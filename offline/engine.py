@@ -121,21 +121,24 @@ class RecordingMonitor(MockMonitor):
                     custom=bool(request.custom),
                 )
             )
-            id_ = id_ if request.custom else ""
+            id_ = (id_ or "") if request.custom else ""
         else:
             id_, state = "", {}
-        outputs = _sync_await(rpc.serialize_properties(state, {}))
-        record.id = id_ or ""
-        # The state a provider reports includes the id (``rpc.UNKNOWN`` while it is not known).
-        record.outputs = (
-            _sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {}))
-            if request.custom
-            else outputs
-        )
+        record.id = id_
+        if request.custom:
+            # The state a provider reports includes the id (``rpc.UNKNOWN`` while not known);
+            # the engine hands the program the same state without it.
+            record.outputs = _sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {}))
+            outputs = struct_pb2.Struct()
+            outputs.CopyFrom(record.outputs)
+            if "id" not in state:
+                del outputs.fields["id"]
+        else:
+            outputs = record.outputs = _sync_await(rpc.serialize_properties(state, {}))
         with self._lock:
             self.recorded[urn] = record
-            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
-        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_ or "", object=outputs)
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=outputs)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         with self._lock:

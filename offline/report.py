@@ -12,6 +12,7 @@ from typing import Any, TextIO
 import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
+from pulumi_policy import proxy
 
 from .analysis import Violation
 from .engine import STACK_TYPE, Graph, Resource
@@ -20,10 +21,10 @@ UNKNOWN_MARK = "[unknown]"
 SECRET_MARK = "[secret]"
 _UNKNOWNS = {
     rpc.UNKNOWN,
-    "1c4a061d-8072-4f0a-a4cb-0ff528b18fe7",
-    "3eeb2bf0-c639-47a8-9e75-3b44932eb421",
-    "6a19a0b0-7e62-4c92-b797-7f8e31da9cc2",
-    "dd056dcd-154b-4c76-9bd3-c8f88648b5ff",
+    proxy.UNKNOWN_BOOLEAN_VALUE,
+    proxy.UNKNOWN_NUMBER_VALUE,
+    proxy.UNKNOWN_ARRAY_VALUE,
+    proxy.UNKNOWN_OBJECT_VALUE,
 }
 
 

@@ -213,6 +213,11 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_TYPES = (SECURITY_GROUP, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+# Rule resources and where each keeps (protocol, IPv4 CIDRs, IPv6 CIDRs, source group, prefix lists).
+_RULE_FIELDS = {
+    SG_RULE: ("protocol", "cidrBlocks", "ipv6CidrBlocks", "sourceSecurityGroupId", "prefixListIds"),
+    SG_INGRESS_RULE: ("ipProtocol", "cidrIpv4", "cidrIpv6", "referencedSecurityGroupId", "prefixListId"),
+}
 
 
 def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
@@ -243,39 +248,24 @@ def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
                     unknown=any(get(k) is UNKNOWN for k in ("protocol", "fromPort", "toPort")),
                 )
             )
-    for rule in stack.of_type(SG_RULE):
-        if setting(rule, "type") != "ingress" or group not in _targets(stack, rule):
-            continue
-        source = stack.refs(rule, "sourceSecurityGroupId", SG_TYPES)
-        source_id = setting(rule, "sourceSecurityGroupId")
-        rules.append(
-            IngressRule(
-                rule,
-                setting(rule, "protocol"),
-                setting(rule, "fromPort"),
-                setting(rule, "toPort"),
-                cidrs=_cidrs(setting(rule, "cidrBlocks")) + _cidrs(setting(rule, "ipv6CidrBlocks")),
-                peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
-                prefix_lists=as_list(setting(rule, "prefixListIds")),
-                self_reference=setting(rule, "self") is True,
+    for token, (protocol, ipv4, ipv6, source_prop, prefix_lists) in _RULE_FIELDS.items():
+        for rule in stack.of_type(token):
+            if (token == SG_RULE and setting(rule, "type") != "ingress") or group not in _targets(stack, rule):
+                continue
+            source = stack.refs(rule, source_prop, SG_TYPES)
+            source_id = setting(rule, source_prop)
+            rules.append(
+                IngressRule(
+                    rule,
+                    setting(rule, protocol),
+                    setting(rule, "fromPort"),
+                    setting(rule, "toPort"),
+                    cidrs=_cidrs(setting(rule, ipv4)) + _cidrs(setting(rule, ipv6)),
+                    peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
+                    prefix_lists=as_list(setting(rule, prefix_lists)),
+                    self_reference=setting(rule, "self") is True,
+                )
             )
-        )
-    for rule in stack.of_type(SG_INGRESS_RULE):
-        if group not in _targets(stack, rule):
-            continue
-        source = stack.refs(rule, "referencedSecurityGroupId", SG_TYPES)
-        source_id = setting(rule, "referencedSecurityGroupId")
-        rules.append(
-            IngressRule(
-                rule,
-                setting(rule, "ipProtocol"),
-                setting(rule, "fromPort"),
-                setting(rule, "toPort"),
-                cidrs=_cidrs(setting(rule, "cidrIpv4")) + _cidrs(setting(rule, "cidrIpv6")),
-                peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
-                prefix_lists=as_list(setting(rule, "prefixListId")),
-            )
-        )
     return rules
 
 
