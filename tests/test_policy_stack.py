@@ -358,3 +358,62 @@ def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
     result = violations(pack, replace(BASELINE, allow_nfs_from_tasks=False), unknowns=True)
     (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness"]
     assert "TCP 2049" in v.message and "allow_from" in v.message
+
+
+def _unknown_without_dependencies() -> pulumi.Output[str]:
+    """A value no resource in the stack explains (an apply over an external source, say)."""
+    import asyncio  # noqa: PLC0415
+
+    loop = asyncio.get_event_loop()
+    value, known = loop.create_future(), loop.create_future()
+    value.set_result(None)
+    known.set_result(False)
+    return pulumi.Output(set(), value, known)
+
+
+def test_an_unresolvable_vpc_cidr_association_is_unverifiable_not_a_crash(pack: LoadedPack) -> None:
+    def program() -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16", enable_dns_hostnames=True)
+        aws.ec2.DefaultSecurityGroup("default", vpc_id=vpc.id)
+        aws.ec2.VpcIpv4CidrBlockAssociation("extra", vpc_id=_unknown_without_dependencies(), cidr_block="10.1.0.0/16")
+        group = aws.ec2.SecurityGroup("nfs", vpc_id=vpc.id)
+        aws.vpc.SecurityGroupIngressRule(
+            "nfs", security_group_id=group.id, cidr_ipv4="10.1.0.0/24", ip_protocol="tcp", from_port=2049, to_port=2049
+        )
+
+    result = [
+        v for v in violations(pack, program, unknowns=True) if v.policy == "efs-platform-ec2-nfs-ingress-restricted"
+    ]
+    assert [(v.level, "the VPC CIDR" in v.message) for v in result] == [("advisory", True)]
+
+
+def test_an_unresolvable_policy_attachment_is_unverifiable_not_a_crash(pack: LoadedPack) -> None:
+    def program() -> None:
+        trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+        role = aws.iam.Role("task", assume_role_policy=trust)
+        aws.ecs.TaskDefinition(
+            "task",
+            family="app",
+            container_definitions="[]",
+            task_role_arn=role.arn,
+            requires_compatibilities=["FARGATE"],
+        )
+        aws.iam.RolePolicyAttachment("extra", role=role.name, policy_arn=_unknown_without_dependencies())
+
+    result = [v for v in violations(pack, program, unknowns=True) if "task-role-no-wildcard" in v.policy]
+    assert [(v.level, "cannot verify" in v.message) for v in result] == [("advisory", True)]
+
+
+def test_an_endpoint_in_an_unresolvable_vpc_makes_endpoints_unverifiable_not_a_crash(pack: LoadedPack) -> None:
+    def program() -> None:
+        replace(BASELINE, endpoints=("ecr.api", "logs"))()  # ecr.dkr missing, unless the mystery one is it
+        aws.ec2.VpcEndpoint(
+            "mystery",
+            vpc_id=_unknown_without_dependencies(),
+            service_name="com.amazonaws.eu-west-1.ecr.dkr",
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=True,
+        )
+
+    result = [v for v in violations(pack, program, unknowns=True) if v.policy == "efs-platform-efs-mount-readiness"]
+    assert [(v.level, "endpoints" in v.message) for v in result] == [("advisory", True)]

@@ -339,8 +339,13 @@ def _endpoints(
         if ":ssm:" in definitions:
             needed["ssm"] = "Interface"
         present = set()
+        unplaced = []  # endpoints whose VPC cannot be told
         for endpoint in stack.of_type(ENDPOINT):
-            if not set(vpcs) & set(stack.refs(endpoint, "vpcId", (VPC,)) or []):
+            owners = stack.refs(endpoint, "vpcId", (VPC,))
+            if owners is UNKNOWN:
+                unplaced.append(endpoint)
+                continue
+            if not set(vpcs) & set(owners):
                 continue
             service_name = str(value(endpoint.props, "serviceName") or "")
             kind = setting(endpoint, "vpcEndpointType", default="Gateway")
@@ -349,6 +354,14 @@ def _endpoints(
                 if service_name.endswith("." + name) and kind == wanted and (wanted == "Gateway" or dns is True):
                     present.add(name)
         missing = sorted(set(needed) - present)
+        if missing and unplaced:
+            yield (
+                Unverifiable(
+                    f"cannot verify the endpoints of {label(subnet)}: the VPC of {label(unplaced[0])} is not known"
+                ),
+                who.urn,
+            )
+            return
         if missing:
             yield (
                 f"{label(who)} runs in {label(subnet)}, which has no route out (no NAT), and the VPC lacks the "

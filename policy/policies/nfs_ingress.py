@@ -36,8 +36,14 @@ def vpc_networks(stack: Stack, group: PolicyResource) -> Any:
             if cidr:
                 networks.append(ipaddress.ip_network(cidr, strict=False))
         for association in stack.of_type(CIDR_ASSOCIATION):
-            if vpc in (stack.refs(association, "vpcId", (VPC,)) or []) and value(association.props, "cidrBlock"):
-                networks.append(ipaddress.ip_network(value(association.props, "cidrBlock"), strict=False))
+            owners = stack.refs(association, "vpcId", (VPC,))
+            if owners is UNKNOWN:
+                return UNKNOWN  # it may add a range to this VPC
+            cidr = value(association.props, "cidrBlock")
+            if vpc in owners and cidr:
+                if cidr is UNKNOWN:
+                    return UNKNOWN
+                networks.append(ipaddress.ip_network(cidr, strict=False))
     return networks
 
 

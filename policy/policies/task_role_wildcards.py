@@ -43,7 +43,11 @@ def _documents(stack: Stack, role: PolicyResource) -> Iterator[tuple[PolicyResou
     for attachment in stack.of_type(ATTACHMENT):
         owners = stack.refs(attachment, "role", (ROLE,), id_prop="name")
         if owners is UNKNOWN or role in owners:
-            for policy in stack.refs(attachment, "policyArn", (POLICY,), id_prop="arn") or []:
+            policies = stack.refs(attachment, "policyArn", (POLICY,), id_prop="arn")
+            if policies is UNKNOWN:
+                yield attachment, UNKNOWN
+                continue
+            for policy in policies:
                 yield policy, json_value(policy, "policy")
 
 
