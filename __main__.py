@@ -5,6 +5,8 @@ from dataclasses import replace
 import pulumi
 
 import settings
+from components.efs_csi_storage import EfsCsiStorage
+from components.eks_cluster import EksCluster
 from components.fargate_service import EfsVolume, FargateService
 from components.file_system import SharedFileSystem
 from components.network import Network
@@ -35,6 +37,29 @@ service = FargateService(
 # through its access point only. The policy is registered after every grant.
 file_system.allow_from(service.security_group)
 file_system.grant(service.task_role, file_system.access_point(config.efs_access_point), writable=True)
+
+if config.eks_enabled:
+    eks = EksCluster("k8s", replace(config.eks, vpc_id=network.vpc_id, private_subnet_ids=private_subnet_ids))
+    # Fargate pods and managed nodes share the cluster security group. The built-in EFS CSI
+    # driver of EKS Fargate mounts without an IAM identity, so the file system admits anonymous
+    # clients through the EKS access point only (TLS, via a mount target, from that group).
+    file_system.allow_from_security_group_id(eks.cluster_security_group_id, label="eks-cluster")
+    eks_access_point = file_system.access_point(config.eks_access_point)
+    file_system.grant_anonymous(eks_access_point, writable=True)
+    if eks.node_role is not None and config.eks_storage.dynamic_provisioning:
+        file_system.grant_any_access_point(eks.node_role, writable=True)
+    storage = EfsCsiStorage(
+        "shared",
+        replace(config.eks_storage, file_system_id=file_system.file_system_id, access_point_id=eks_access_point.id),
+        opts=pulumi.ResourceOptions(provider=eks.provider, depends_on=eks.ready),
+    )
+    pulumi.export("eksClusterName", eks.cluster_name)
+    pulumi.export("eksEndpoint", eks.endpoint)
+    pulumi.export("eksOidcProviderArn", eks.oidc_provider_arn)
+    pulumi.export("kubeconfig", eks.kubeconfig)
+    pulumi.export("eksPersistentVolume", storage.persistent_volume_name)
+    pulumi.export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
+
 file_system.create_policy()
 
 pulumi.export("region", config.region)

@@ -17,13 +17,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
 import pulumi.runtime
 
 from components._validation import ArgumentError
+from components.efs_csi_storage import EfsCsiStorageArgs
+from components.eks_cluster import EksClusterArgs
 from components.fargate_service import ContainerSettings, FargateServiceArgs
 from components.file_system import AccessPointSpec, SharedFileSystemArgs
 from components.network import NetworkArgs
@@ -54,6 +56,11 @@ class PlatformSettings:
 
     efs_access_point: str
     efs_mount_path: str
+    eks_enabled: bool
+    eks: EksClusterArgs
+    eks_storage: EfsCsiStorageArgs
+    eks_access_point: str
+    """The access point the EKS pods mount (by default the ECS service's: they share the data)."""
 
 
 # Project config keys (without the project namespace): (kind, group, Args field). Pulumi.yaml
@@ -100,15 +107,36 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "certificateArn": (_STR, "service", "certificate_arn"),
     "albDeletionProtection": (_BOOL, "service", "alb_deletion_protection"),
     "logRetentionDays": (_INT, "service", "log_retention_days"),
+    "eks.enabled": (_BOOL, "main", "eks_enabled"),
+    "eks.version": (_STR, "eks", "version"),
+    "eks.publicAccessCidrs": (_LIST, "eks", "public_access_cidrs"),
+    "eks.allowPublicEndpointFromAnywhere": (_BOOL, "eks", "allow_public_endpoint_from_anywhere"),
+    "eks.namespace": (_STR, "eks", "workload_namespace"),
+    "eks.logRetentionDays": (_INT, "eks", "log_retention_days"),
+    "eks.deletionProtection": (_BOOL, "eks", "deletion_protection"),
+    "eks.nodeGroup": (_BOOL, "eks", "node_group"),
+    "eks.nodeInstanceTypes": (_LIST, "eks", "node_instance_types"),
+    "eks.nodeMinSize": (_INT, "eks", "node_min_size"),
+    "eks.nodeMaxSize": (_INT, "eks", "node_max_size"),
+    "eks.accessPoint": (_STR, "main", "eks_access_point"),
+    "eks.replicas": (_INT, "eks_storage", "replicas"),
+    "eks.dynamicProvisioning": (_BOOL, "eks_storage", "dynamic_provisioning"),
 }
 # An Args error names a field of its group (container errors say "container.<field>"); this
 # finds the key, keeping any path below the field ("accessPoints.app.uid").
 _FIELD_TO_KEY: dict[tuple[str, str], str] = {(group, field): key for key, (_, group, field) in _KEYS.items()}
+# EKS storage fields that settings derives from other keys.
+_FIELD_TO_KEY |= {
+    ("eks_storage", "ec2_nodes"): "eks.nodeGroup",
+    ("eks_storage", "namespace"): "eks.namespace",
+    ("eks_storage", "uid"): "eks.accessPoint",
+    ("eks_storage", "gid"): "eks.accessPoint",
+}
 
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # Keys whose empty string means "not set" (the schema cannot default a string to null).
 _EMPTY_IS_UNSET = {"buildContext", "image", "efsKmsKeyArn", "containerUser", "repositoryCredentialsSecretArn",
-                   "repositoryCredentialsKmsKeyArn", "certificateArn"}  # fmt: skip
+                   "repositoryCredentialsKmsKeyArn", "certificateArn", "eks.accessPoint"}  # fmt: skip
 
 
 def _read(key: str, kind: str, raw: str) -> Any:
@@ -178,7 +206,7 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         raise ConfigError("aws:region", region, "must be an AWS region name such as eu-west-1")
 
     groups: dict[str, dict[str, Any]] = {
-        g: {} for g in ("network", "registry", "file_system", "container", "service", "main")
+        g: {} for g in ("network", "registry", "file_system", "container", "service", "main", "eks", "eks_storage")
     }
     for key, (kind, group, field) in _KEYS.items():
         raw = config.get(prefix + key)
@@ -222,6 +250,41 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             **groups["service"],
         },
     )
+    eks = _build(prefix, "eks", EksClusterArgs, {"vpc_id": UNWIRED, "private_subnet_ids": (UNWIRED,), **groups["eks"]})
+    eks_enabled = main.get("eks_enabled", False)
+    specs = {a.name: a for a in file_system.access_points}
+    eks_access_point = main.get("eks_access_point")
+    if eks_access_point is None:
+        # EKS Fargate pods mount without an IAM identity, so their access point is granted to
+        # anonymous clients. By default they get a twin of the ECS service's access point (same
+        # directory and POSIX user: the data is shared) and the ECS one stays IAM-only.
+        eks_access_point = f"{access_point}-eks"
+        if eks_enabled and eks_access_point not in specs:
+            twin = replace(specs[access_point], name=eks_access_point)
+            try:
+                file_system = replace(file_system, access_points=(*file_system.access_points, twin))
+            except ArgumentError as e:
+                raise ConfigError(prefix + "efsAccessPoint", access_point, f"{e}; set eks.accessPoint") from None
+            specs[eks_access_point] = twin
+    if eks_access_point not in specs and (eks_enabled or "eks_access_point" in main):
+        raise ConfigError(
+            prefix + "eks.accessPoint", eks_access_point, "must name one of accessPoints: " + ", ".join(specs)
+        )
+    pod_user = specs.get(eks_access_point, specs[access_point])
+    eks_storage = _build(
+        prefix,
+        "eks_storage",
+        EfsCsiStorageArgs,
+        {
+            "file_system_id": UNWIRED,
+            "access_point_id": UNWIRED,
+            "uid": pod_user.uid,
+            "gid": pod_user.gid,
+            "namespace": eks.workload_namespace,
+            "ec2_nodes": eks.node_group,
+            **groups["eks_storage"],
+        },
+    )
     return PlatformSettings(
         project=project,
         region=region,
@@ -232,6 +295,10 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         image=main.get("image"),
         efs_access_point=access_point,
         efs_mount_path=mount_path,
+        eks_enabled=eks_enabled,
+        eks=eks,
+        eks_storage=eks_storage,
+        eks_access_point=eks_access_point,
     )
 
 

@@ -13,6 +13,11 @@ Secure by default, and built so the mount works on the first deploy:
 * a file system policy that denies every request without TLS and allows ClientMount
   (+ClientWrite when writable) only to the roles given to :meth:`grant`, scoped to their access
   point and to access through a mount target; root access only through :meth:`grant_root`.
+  Two narrower forms exist for clients that cannot name one role and one access point:
+  :meth:`grant_any_access_point` (a role mounting access points created at run time, such as
+  the EFS CSI driver's dynamic provisioning on EC2 nodes) and :meth:`grant_anonymous` (clients
+  with no IAM identity, such as EKS Fargate pods: their built-in EFS CSI driver mounts without
+  one), which is confined to one access point and to whoever the security group admits.
 
 The policy needs every grant, and grants name roles that other components create after the
 file system (a service's task role), so it is registered by :meth:`create_policy`, once, after
@@ -100,9 +105,18 @@ class SharedFileSystemArgs:
         names = [a.name for a in self.access_points]
         if len(set(names)) != len(names):
             raise ArgumentError("access_points", names, "names must be unique")
-        paths = [a.path for a in self.access_points]
-        if len(set(paths)) != len(paths):
-            raise ArgumentError("access_points", paths, "each access point needs its own path")
+        # Access points may share a directory (ECS tasks and EKS pods sharing data) only with the
+        # same owner, user and permissions: EFS creates the directory once, with the first one's.
+        by_path: dict[str, AccessPointSpec] = {}
+        for a in self.access_points:
+            first = by_path.setdefault(a.path, a)
+            if (a.uid, a.gid, a.permissions) != (first.uid, first.gid, first.permissions):
+                raise ArgumentError(
+                    "access_points",
+                    [first.name, a.name],
+                    f"share the path {a.path} with different uid, gid or permissions; a shared directory "
+                    "needs the same ones (EFS creates it once)",
+                )
         require_one_of("performance_mode", self.performance_mode, PERFORMANCE_MODES)
         require_one_of("throughput_mode", self.throughput_mode, THROUGHPUT_MODES)
         if self.throughput_mode == "provisioned":
@@ -129,10 +143,17 @@ class SharedFileSystemArgs:
             require_one_of("transition_to_ia", self.transition_to_ia, TRANSITIONS_TO_IA)
 
 
+ANY = "any"
+
+
 @dataclass(frozen=True)
 class _Grant:
-    role_arn: pulumi.Output[str]
-    access_point_arn: pulumi.Output[str] | None
+    principal: pulumi.Input[str]
+    """A role ARN, or ``*`` for clients without an IAM identity."""
+
+    access_point_arn: pulumi.Output[str] | str | None
+    """The one access point, :data:`ANY` access point, or ``None`` for root access."""
+
     writable: bool
     root: bool
 
@@ -309,11 +330,29 @@ class SharedFileSystem(pulumi.ComponentResource):
 
     def grant(self, role: aws.iam.Role, access_point: aws.efs.AccessPoint, *, writable: bool = False) -> None:
         """Allow ``role`` to mount (and write, when ``writable``) through ``access_point`` only."""
+        self._require_access_point(access_point)
+        self._add(_Grant(role.arn, access_point.arn, writable, root=False))
+
+    def grant_any_access_point(self, role: aws.iam.Role, *, writable: bool = False) -> None:
+        """Allow ``role`` to mount (and write) through any access point of this file system,
+        never the file system root: for access points created at run time (EFS CSI dynamic
+        provisioning, mounted with the node's role and the ``iam`` mount option)."""
+        self._add(_Grant(role.arn, ANY, writable, root=False))
+
+    def grant_anonymous(self, access_point: aws.efs.AccessPoint, *, writable: bool = False) -> None:
+        """Allow clients that present no IAM identity to mount (and write) through
+        ``access_point`` only, over TLS, via a mount target. Who can connect is then decided by
+        the security group (:meth:`allow_from`) alone, and the access point fixes their POSIX
+        identity and root directory. EKS Fargate pods need this: their built-in EFS CSI driver
+        does not use the pod's IAM role (aws/containers-roadmap#1003)."""
+        self._require_access_point(access_point)
+        self._add(_Grant("*", access_point.arn, writable, root=False))
+
+    def _require_access_point(self, access_point: aws.efs.AccessPoint) -> None:
         if access_point not in self.access_points.values():
             raise ArgumentError(
                 "access_point", access_point.pulumi_resource_name, "is not an access point of this file system"
             )
-        self._add(_Grant(role.arn, access_point.arn, writable, root=False))
 
     def grant_root(self, role: aws.iam.Role) -> None:
         """Allow ``role`` root access to the whole file system (administration, migrations)."""
@@ -329,6 +368,8 @@ class SharedFileSystem(pulumi.ComponentResource):
         if self.policy is not None:
             raise ArgumentError("create_policy", self._name, "may be called once")
         fs_arn = self.file_system.arn
+        # arn:…:elasticfilesystem:REGION:ACCOUNT:file-system/fs-… -> …:access-point/*
+        any_access_point = fs_arn.apply(lambda arn: arn.rsplit(":", 1)[0] + ":access-point/*")
         statements: list[dict[str, Any]] = [
             {
                 "Sid": "DenyWithoutTls",
@@ -346,13 +387,18 @@ class SharedFileSystem(pulumi.ComponentResource):
             condition: dict[str, Any] = {"Bool": {"elasticfilesystem:AccessedViaMountTarget": "true"}}
             if grant.root:
                 actions.append("elasticfilesystem:ClientRootAccess")
+                sid = "Root"
+            elif grant.access_point_arn is ANY:
+                condition["ArnLike"] = {"elasticfilesystem:AccessPointArn": any_access_point}
+                sid = "AnyAccessPoint"
             else:
                 condition["StringEquals"] = {"elasticfilesystem:AccessPointArn": grant.access_point_arn}
+                sid = "AnonymousAccessPoint" if grant.principal == "*" else "AccessPoint"
             statements.append(
                 {
-                    "Sid": f"{'Root' if grant.root else 'AccessPoint'}Grant{i}",
+                    "Sid": f"{sid}Grant{i}",
                     "Effect": "Allow",
-                    "Principal": {"AWS": grant.role_arn},
+                    "Principal": {"AWS": grant.principal},
                     "Action": actions,
                     "Resource": fs_arn,
                     "Condition": condition,

@@ -145,7 +145,7 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
     "aws:iam/role:Role": ("iam", "role/{name}"),
     "aws:iam/policy:Policy": ("iam", "policy/{name}"),
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{id}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{url}"),
     "aws:efs/fileSystem:FileSystem": ("elasticfilesystem", "file-system/{id}"),
     "aws:efs/accessPoint:AccessPoint": ("elasticfilesystem", "access-point/{id}"),
     "aws:ecr/repository:Repository": ("ecr", "repository/{name}"),
@@ -201,19 +201,33 @@ class OfflineMocks(Mocks):
         if "name" in names and not inputs.get("name") and "namePrefix" not in inputs:
             # What a provider's auto-naming does at check time (known in a real preview too).
             state["name"] = f"{args.name}-{seed[:7]}"
+        kubernetes = args.typ.startswith("kubernetes:")
+        if kubernetes and isinstance(state.get("metadata"), dict) and not state["metadata"].get("name"):
+            # pulumi-kubernetes names an object <resource name>-<8 random characters> at check time.
+            state["metadata"] = {**state["metadata"], "name": f"{args.name}-{seed[:8]}"}
+        nested = _NESTED.get(args.typ)
         if self.unknowns and args.resource_id is None:
             for out in names:
                 state.setdefault(out, UNKNOWN)
+            if nested:
+                _merge_nested(state, _all_unknown(nested(self, seed)))
             return "", state
 
         rid = args.resource_id or self._id(args.typ, state, seed)
         computed = self._computed(args.typ, names, rid, state, seed)
         for key, value in computed.items():
             state.setdefault(key, value)
+        if nested:
+            _merge_nested(state, nested(self, seed))
         return rid, state
 
     def _id(self, token: str, state: dict[str, Any], seed: str) -> str:
         cls = token.rsplit(":", 1)[-1]
+        metadata = state.get("metadata")
+        if token.startswith("kubernetes:") and isinstance(metadata, dict) and metadata.get("name"):
+            # The provider's id: namespace/name, or the name of a cluster-scoped object.
+            namespace = metadata.get("namespace")
+            return f"{namespace}/{metadata['name']}" if isinstance(namespace, str) else str(metadata["name"])
         if token in _ARN_IS_ID:
             return self._arn(token, "", state, seed)
         if token in _ID_IS_NAME:
@@ -237,6 +251,7 @@ class OfflineMocks(Mocks):
             "hash16": seed[:16],
             "hash16b": seed[16:32],
             "hash6": seed[:6],
+            "url": str(state.get("url") or rid).removeprefix("https://"),
         }
         region = "" if service in _GLOBAL_SERVICES else self.region
         return f"arn:{self.partition['partition']}:{service}:{region}:{ACCOUNT_ID}:{resource.format(**fields)}"
@@ -293,6 +308,44 @@ class OfflineMocks(Mocks):
         if handler is None:
             raise UnsupportedInvoke(args.token)
         return handler(self, args.args), []
+
+
+def _eks_cluster(mocks: OfflineMocks, seed: str) -> dict[str, Any]:
+    """What EKS computes for a cluster: endpoint, CA, OIDC issuer, cluster security group."""
+    cluster_id = seed[:32].upper()
+    suffix = mocks.partition["dnsSuffix"]
+    return {
+        "endpoint": f"https://{cluster_id}.gr7.{mocks.region}.eks.{suffix}",
+        "certificateAuthority": {"data": "TFMwdExTMUNSVWRKVGlCRFJWSlVTVVpKUTBGVVJTMHRMUzB0Q2c9PQ=="},
+        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{mocks.region}.{suffix}/id/{cluster_id}"}]}],
+        "vpcConfig": {"clusterSecurityGroupId": f"sg-{_digest(seed, 'cluster-sg')[:17]}"},
+        "status": "ACTIVE",
+    }
+
+
+# Computed outputs nested inside objects, which no naming rule can guess: by resource type.
+_NESTED: dict[str, Callable[[OfflineMocks, str], dict[str, Any]]] = {
+    "aws:eks/cluster:Cluster": _eks_cluster,
+}
+
+
+def _all_unknown(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _all_unknown(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_all_unknown(v) for v in value]
+    return UNKNOWN
+
+
+def _merge_nested(state: dict[str, Any], computed: dict[str, Any]) -> None:
+    """Add computed values under the program's own: an input object (vpcConfig) keeps its
+    keys and gains the computed ones; a wholly computed output is set when absent."""
+    for key, value in computed.items():
+        current = state.get(key)
+        if isinstance(current, dict) and isinstance(value, dict):
+            state[key] = {**value, **current}
+        elif current is None:
+            state[key] = value
 
 
 def _availability_zones(mocks: OfflineMocks, args: dict[str, Any]) -> dict:

@@ -154,8 +154,14 @@ def write_kubernetes(graph: Graph, out_dir: Path) -> list[Path]:
         manifest = plain(r.inputs)
         if "apiVersion" not in manifest or "kind" not in manifest:
             continue
-        meta = manifest.get("metadata") or {}
-        name = meta.get("name") or r.name
+        meta = dict(manifest.get("metadata") or {})
+        if not meta.get("name"):
+            # An auto-named object: the provider's name for it is in the recorded outputs.
+            meta["name"] = (plain(r.outputs).get("metadata") or {}).get("name") or r.name
+        # The order kubectl users read: apiVersion, kind, metadata, then the rest.
+        manifest = {"apiVersion": manifest.pop("apiVersion"), "kind": manifest.pop("kind"), "metadata": meta,
+                    **{k: v for k, v in manifest.items() if k != "metadata"}}  # fmt: skip
+        name = meta["name"]
         stem = "-".join(p for p in (manifest["kind"].lower(), meta.get("namespace"), name) if p)
         target.mkdir(parents=True, exist_ok=True)
         path = target / (re.sub(r"[^A-Za-z0-9_.-]", "_", stem) + ".yaml")

@@ -313,7 +313,7 @@ def _service(**kwargs: Any) -> FargateServiceArgs:
             "access_points",
         ),
         (
-            lambda: _fs(access_points=(AccessPointSpec("a", 1000, 1000, "/x"), AccessPointSpec("b", 1000, 1000, "/x"))),
+            lambda: _fs(access_points=(AccessPointSpec("a", 1000, 1000, "/x"), AccessPointSpec("b", 1001, 1000, "/x"))),
             "access_points",
         ),
         (lambda: _fs(subnet_ids=[]), "subnet_ids"),

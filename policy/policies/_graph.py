@@ -261,7 +261,11 @@ def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
                     setting(rule, "fromPort"),
                     setting(rule, "toPort"),
                     cidrs=_cidrs(setting(rule, ipv4)) + _cidrs(setting(rule, ipv6)),
-                    peers=UNKNOWN if source is UNKNOWN else (source or ([source_id] if source_id else [])),
+                    # A group this stack does not create (an EKS cluster's) is kept as its id,
+                    # unknown in a preview when another resource computes it.
+                    peers=UNKNOWN
+                    if source is UNKNOWN
+                    else (source or ([] if source_id in (None, "") else [source_id])),
                     prefix_lists=as_list(setting(rule, prefix_lists)),
                     self_reference=setting(rule, "self") is True,
                 )
