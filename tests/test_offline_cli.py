@@ -137,6 +137,17 @@ def test_bad_stack_config_exits_2_naming_the_key(project_copy: Path) -> None:
     assert "efs-platform:azCount=9" in stderr and "from 2 to 6" in stderr
 
 
+def test_bad_eks_setting_exits_2_naming_the_key_before_any_resource(project_copy: Path, tmp_path: Path) -> None:
+    (project_copy / "Pulumi.bad.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  efs-platform:eks.enabled: true\n"
+        "  efs-platform:eks.publicAccessCidrs: [0.0.0.0/0]\n"
+    )
+    result = preview_cli("--stack", "bad", "--program", project_copy, "--json", tmp_path / "o.json")
+    stderr = _error(result)
+    assert "efs-platform:eks.publicAccessCidrs" in stderr and "eks.allowPublicEndpointFromAnywhere" in stderr
+    assert "Resources:" not in result.stdout
+
+
 def test_unknown_project_key_exits_2(project_copy: Path) -> None:
     (project_copy / "Pulumi.bad.yaml").write_text(
         "config:\n  aws:region: eu-west-1\n  efs-platform:vpcCdir: 10.1.0.0/16\n"

@@ -131,6 +131,36 @@ def test_values_are_typed() -> None:
         ({"desiredCount": "9"}, "desiredCount", "from 2 to 4"),
         ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificateArn", "ACM certificate"),
         ({"logRetentionDays": "31"}, "logRetentionDays", "one of 1, 3"),
+        ({"eks.enabled": "yes"}, "eks.enabled", "true or false"),
+        ({"eks.version": "1.29"}, "eks.version", "one of 1.34, 1.35, 1.36"),
+        ({"eks.version": "1.35.2"}, "eks.version", "one of 1.34, 1.35, 1.36"),
+        (
+            {"eks.publicAccessCidrs": '["0.0.0.0/0"]'},
+            "eks.publicAccessCidrs / efs-platform:eks.allowPublicEndpointFromAnywhere",
+            "opens the Kubernetes API to the internet",
+        ),
+        ({"eks.publicAccessCidrs": '["203.0.113.1/24"]'}, "eks.publicAccessCidrs", "CIDR notation"),
+        ({"eks.publicAccessCidrs": '["2001:db8::/32"]'}, "eks.publicAccessCidrs", "IPv4"),
+        ({"eks.namespace": "kube-system"}, "eks.namespace", "not kube-*"),
+        ({"eks.namespace": "Efs_App"}, "eks.namespace", "namespace name"),
+        ({"eks.logRetentionDays": "45"}, "eks.logRetentionDays", "one of 1, 3"),
+        ({"eks.nodeInstanceTypes": '["large"]'}, "eks.nodeInstanceTypes", "EC2 instance types"),
+        ({"eks.nodeMinSize": "3", "eks.nodeMaxSize": "2"}, "eks.nodeMaxSize", "from 3 to 100"),
+        ({"eks.replicas": "0"}, "eks.replicas", "from 1 to 50"),
+        (
+            {"eks.dynamicProvisioning": "true"},
+            "eks.dynamicProvisioning / efs-platform:eks.nodeGroup",
+            "EKS Fargate supports only static provisioning",
+        ),
+        ({"eks.enabled": "true", "eks.accessPoint": "logs"}, "eks.accessPoint", "one of accessPoints: app"),
+        (
+            {
+                "accessPoints": '{"app": {"uid": 1000, "gid": 1000, "path": "/app"}, '
+                '"ro": {"uid": 1001, "gid": 1000, "path": "/app"}}'
+            },
+            "accessPoints",
+            "share the path /app with different uid",
+        ),
     ],
 )
 def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], key: str, fragment: str) -> None:
@@ -172,3 +202,43 @@ def test_shipped_stacks_are_valid(stack: str) -> None:
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
     assert s.service.alb_deletion_protection is (stack == "prod")
+
+
+def test_eks_is_off_by_default_with_a_private_endpoint_and_static_volumes() -> None:
+    s = parse()
+    assert s.eks_enabled is False
+    assert (s.eks.version, s.eks.public_access_cidrs, s.eks.node_group) == ("1.35", (), False)
+    assert s.eks_storage.dynamic_provisioning is False and s.eks_storage.ec2_nodes is False
+    # No EKS: no extra access point.
+    assert [a.name for a in s.file_system.access_points] == ["app"]
+
+
+def test_eks_pods_get_a_twin_of_the_service_access_point() -> None:
+    s = parse(**{"eks.enabled": "true"})
+    app, twin = s.file_system.access_points
+    assert s.eks_access_point == twin.name == "app-eks"
+    assert (twin.uid, twin.gid, twin.path, twin.permissions) == (app.uid, app.gid, app.path, app.permissions)
+    assert (s.eks_storage.uid, s.eks_storage.gid) == (1000, 1000)
+
+
+def test_eks_can_mount_a_named_access_point_as_its_user() -> None:
+    s = parse(
+        **{
+            "eks.enabled": "true",
+            "eks.accessPoint": "k8s",
+            "accessPoints": '{"app": {"uid": 1000, "gid": 1000, "path": "/app"}, '
+            '"k8s": {"uid": 2000, "gid": 2000, "path": "/k8s"}}',
+        }
+    )
+    assert [a.name for a in s.file_system.access_points] == ["app", "k8s"]
+    assert (s.eks_access_point, s.eks_storage.uid, s.eks_storage.gid) == ("k8s", 2000, 2000)
+
+
+def test_public_endpoint_open_to_the_world_needs_the_explicit_opt_out() -> None:
+    s = parse(**{"eks.publicAccessCidrs": '["0.0.0.0/0"]', "eks.allowPublicEndpointFromAnywhere": "true"})
+    assert s.eks.public_access_cidrs == ("0.0.0.0/0",)
+
+
+def test_dynamic_provisioning_with_the_node_group() -> None:
+    s = parse(**{"eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"})
+    assert s.eks_storage.dynamic_provisioning and s.eks_storage.ec2_nodes

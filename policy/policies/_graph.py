@@ -197,8 +197,8 @@ class IngressRule:
     """IPv4 and IPv6 CIDRs (entries may be :data:`UNKNOWN`)."""
 
     peers: Any = field(default_factory=list)
-    """Security groups it admits: resources in the stack, ids of groups outside it, or
-    :data:`UNKNOWN`."""
+    """Security groups it admits: groups in the stack, ids of groups outside it, the resources
+    that compute an outside group's id when it is not known yet, or :data:`UNKNOWN`."""
 
     prefix_lists: list[Any] = field(default_factory=list)
     self_reference: bool = False
@@ -254,6 +254,14 @@ def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
                 continue
             source = stack.refs(rule, source_prop, SG_TYPES)
             source_id = setting(rule, source_prop)
+            if source is UNKNOWN or source:
+                peers = source
+            elif source_id is UNKNOWN:
+                # A group this stack does not create, computed by another resource (an EKS
+                # cluster's security group): the peer is that resource.
+                peers = list(rule.property_dependencies.get(source_prop, [])) or UNKNOWN
+            else:
+                peers = [] if source_id in (None, "") else [source_id]
             rules.append(
                 IngressRule(
                     rule,
@@ -261,11 +269,7 @@ def ingress_rules(stack: Stack, group: PolicyResource) -> list[IngressRule]:
                     setting(rule, "fromPort"),
                     setting(rule, "toPort"),
                     cidrs=_cidrs(setting(rule, ipv4)) + _cidrs(setting(rule, ipv6)),
-                    # A group this stack does not create (an EKS cluster's) is kept as its id,
-                    # unknown in a preview when another resource computes it.
-                    peers=UNKNOWN
-                    if source is UNKNOWN
-                    else (source or ([] if source_id in (None, "") else [source_id])),
+                    peers=peers,
                     prefix_lists=as_list(setting(rule, prefix_lists)),
                     self_reference=setting(rule, "self") is True,
                 )

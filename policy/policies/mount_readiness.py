@@ -12,7 +12,12 @@ PersistentVolume of the EFS CSI driver:
    by a policy of its own): "access denied by server while mounting";
 6. in private subnets without a default route (no NAT), the ecr.api, ecr.dkr and logs interface
    endpoints with private DNS and the S3 gateway endpoint exist (and secretsmanager / ssm when the
-   container reads secrets or registry credentials from them), or image pulls fail.
+   container reads secrets or registry credentials from them), or image pulls fail;
+7. for EFS CSI volumes: 2049 admitted from the EKS cluster security group (Fargate pods and
+   managed nodes use it); the file system policy allows the mount's identity (anonymous without
+   the ``iam`` mount option, which is how EKS Fargate always mounts; the node role with it); on a
+   cluster with Fargate profiles and no nodes, the ``efs.csi.aws.com`` CSIDriver object exists and
+   no StorageClass provisions access points dynamically.
 
 No Security Hub control or checkov check covers mount readiness.
 """
@@ -54,6 +59,10 @@ PV = "kubernetes:core/v1:PersistentVolume"
 FARGATE_PROFILE = "aws:eks/fargateProfile:FargateProfile"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 EKS = "aws:eks/cluster:Cluster"
+ADDON = "aws:eks/addon:Addon"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+CSI_DRIVER = "kubernetes:storage.k8s.io/v1:CSIDriver"
+EFS_CSI = "efs.csi.aws.com"
 MOUNT_ACTIONS = {"elasticfilesystem:ClientMount", "elasticfilesystem:*", "*"}
 
 Finding = tuple[str, str]
@@ -144,8 +153,9 @@ def _zone_coverage(
         )
 
 
-def _admits(stack: Stack, group: PolicyResource, peers: list[PolicyResource], cidrs: list[str]) -> Any:
-    """Whether ``group`` admits TCP 2049 from one of ``peers`` or from every one of ``cidrs``."""
+def _admits(stack: Stack, group: PolicyResource, peers: list[Any], cidrs: list[str]) -> Any:
+    """Whether ``group`` admits TCP 2049 from one of ``peers`` (groups, ids of groups outside the
+    stack, or the resources that compute them) or from every one of ``cidrs``."""
     undecided = False
     for rule in ingress_rules(stack, group):
         if rule.unknown:
@@ -157,7 +167,7 @@ def _admits(stack: Stack, group: PolicyResource, peers: list[PolicyResource], ci
             return True
         if rule.peers is UNKNOWN:
             undecided = True
-        elif any(p in peers for p in rule.peers if isinstance(p, PolicyResource)):
+        elif any(p in peers for p in rule.peers if isinstance(p, (PolicyResource, str))):
             return True
         networks = []
         for c in rule.cidrs:
@@ -411,17 +421,107 @@ def _ecs(stack: Stack) -> Iterator[Finding]:
                         yield from _iam_grant(stack, service, td, fs)
 
 
+def _cluster_peers(stack: Stack) -> list[Any]:
+    """What EKS pods connect from: each cluster's security group (Fargate pods and managed nodes
+    use it), as its id when known, else as the cluster that computes it."""
+    peers: list[Any] = []
+    for cluster in stack.of_type(EKS):
+        peers.append(cluster)
+        group_id = value(cluster.props, "vpcConfig", "clusterSecurityGroupId")
+        if isinstance(group_id, str):
+            peers.append(group_id)
+    return peers
+
+
+def _anonymous_granted(stack: Stack, fs: PolicyResource) -> Any:
+    """Whether clients without an IAM identity may mount ``fs`` (no policy, or one allowing
+    ClientMount to ``*``)."""
+    policies, unresolved = policies_of(stack, fs)
+    if not policies and not unresolved:
+        return True  # no file system policy: EFS allows every client that can reach it
+    undecided = bool(unresolved)
+    for policy in policies:
+        doc = json_value(policy, "policy")
+        if doc is UNKNOWN:
+            undecided = True
+        elif _grants(doc, "*"):
+            return True
+    return UNKNOWN if undecided else False
+
+
+def _mount_identity(stack: Stack, pv: PolicyResource, fs: PolicyResource) -> Iterator[Finding]:
+    """Without the ``iam`` mount option the driver mounts anonymously (always, on Fargate); with
+    it, as the node's role. The file system policy must allow that identity."""
+    options = value(pv.props, "spec", "mountOptions", default=[])
+    if options is UNKNOWN:
+        yield Unverifiable(f"cannot verify the mount options of {label(pv)}"), pv.urn
+        return
+    if "iam" not in [str(o).lower() for o in as_list(options)]:
+        granted = _anonymous_granted(stack, fs)
+        if granted is UNKNOWN:
+            yield Unverifiable(f"cannot verify that {label(fs)} allows {label(pv)}'s mount"), pv.urn
+        elif granted is False:
+            yield (
+                f"{label(pv)} mounts without the iam option (EKS Fargate pods always do: they have no IAM identity "
+                f"to present), but the file system policy of {label(fs)} allows no anonymous ClientMount: 'access "
+                "denied by server while mounting'. Grant its access point (SharedFileSystem.grant_anonymous).",
+                pv.urn,
+            )
+        return
+    for group in stack.of_type(NODE_GROUP):
+        roles = stack.refs(group, "nodeRoleArn", (ROLE,), id_prop="arn")
+        if roles is UNKNOWN:
+            yield Unverifiable(f"cannot verify the node role of {label(group)}"), pv.urn
+            continue
+        for role in roles:
+            granted = _role_granted(stack, fs, role)
+            if granted is UNKNOWN:
+                yield Unverifiable(f"cannot verify that {label(role)} may mount {label(fs)}"), pv.urn
+            elif granted is False:
+                yield (
+                    f"{label(pv)} mounts with the iam option as the node role {label(role)}, which the file system "
+                    f"policy of {label(fs)} does not grant ClientMount: 'access denied by server while mounting'.",
+                    pv.urn,
+                )
+
+
+def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
+    """On a cluster with Fargate profiles and no nodes the built-in driver needs the CSIDriver
+    object and supports static provisioning only."""
+    if not stack.of_type(FARGATE_PROFILE) or stack.of_type(NODE_GROUP):
+        return
+    for sc in stack.of_type(STORAGE_CLASS):
+        if value(sc.props, "provisioner") == EFS_CSI and value(sc.props, "parameters", "provisioningMode") == "efs-ap":
+            yield (
+                f"{label(sc)} provisions EFS access points dynamically, which EKS Fargate does not support: claims "
+                "stay Pending. Use a static PersistentVolume (fs-…::fsap-…), or add EC2 nodes.",
+                sc.urn,
+            )
+    pvs = [pv for pv in stack.of_type(PV) if value(pv.props, "spec", "csi", "driver") == EFS_CSI]
+    drivers = [d for d in stack.of_type(CSI_DRIVER) if value(d.props, "metadata", "name") in (EFS_CSI, UNKNOWN)]
+    addons = [a for a in stack.of_type(ADDON) if value(a.props, "addonName") == "aws-efs-csi-driver"]
+    if pvs and not drivers and not addons:
+        yield (
+            f"{label(pvs[0])} uses the EFS CSI driver on EKS Fargate, but the stack creates no CSIDriver "
+            f"'{EFS_CSI}' object (attachRequired: false): pods stay in ContainerCreating. Create one.",
+            pvs[0].urn,
+        )
+
+
 def _kubernetes(stack: Stack) -> Iterator[Finding]:
     """EFS CSI PersistentVolumes: the file system has mount targets in every AZ of the EKS
-    Fargate profiles and node groups, reachable on 2049, in a VPC with DNS."""
+    Fargate profiles and node groups, reachable on 2049 from the cluster security group, in a VPC
+    with DNS, and a policy that allows the mount's identity; Fargate-only clusters get the
+    CSIDriver object and no dynamic provisioning."""
     workload_subnets: list[PolicyResource] = []
     for token in (FARGATE_PROFILE, NODE_GROUP):
         for group in stack.of_type(token):
             found = stack.refs(group, "subnetIds", (SUBNET,))
             if found is not UNKNOWN:
                 workload_subnets += found
+    peers = _cluster_peers(stack)
     for pv in stack.of_type(PV):
-        if value(pv.props, "spec", "csi", "driver") != "efs.csi.aws.com":
+        if value(pv.props, "spec", "csi", "driver") != EFS_CSI:
             continue
         handle = value(pv.props, "spec", "csi", "volumeHandle")
         fs_id = handle.split("::")[0].split(":")[0] if isinstance(handle, str) else handle
@@ -435,6 +535,10 @@ def _kubernetes(stack: Stack) -> Iterator[Finding]:
                 yield from _vpc_dns(stack, pv, workload_subnets)
             elif not _mount_targets(stack, fs):
                 yield f"{label(fs)}, mounted by {label(pv)}, has no mount target.", pv.urn
+            if peers:
+                yield from _nfs_reachable(stack, pv, fs, peers, workload_subnets)
+            yield from _mount_identity(stack, pv, fs)
+    yield from _fargate_only_storage(stack)
 
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[Finding]:
@@ -446,8 +550,10 @@ efs_mount_readiness = stack_rule(
     "efs-platform-efs-mount-readiness",
     "Workloads that mount EFS (ECS services, EFS CSI PersistentVolumes) must be able to: mount "
     "targets in every AZ they run in, TCP 2049 admitted from their security groups, VPC DNS on, "
-    "Fargate 1.4.0+, the task role granted when IAM authorization is on, and the ECR/S3/logs "
-    "endpoints in private subnets without NAT. No Security Hub control or checkov check covers this.",
+    "Fargate 1.4.0+, their identity allowed by the file system policy (task role, node role, or "
+    "anonymous EKS Fargate mounts), the ECR/S3/logs endpoints in private subnets without NAT, and "
+    "on EKS Fargate the CSIDriver object and static provisioning only. No Security Hub control or "
+    "checkov check covers this.",
     _check,
 )
 

@@ -1,0 +1,210 @@
+"""Mount readiness of EFS CSI volumes on EKS, on a small platform built from raw resources (not
+this project's components): a compliant Fargate baseline, then failing cases that each change
+one property, with known outputs and as a preview of a new stack.
+
+Where a preview cannot read the file system policy document (it embeds new ARNs), the rule says
+"can't run ... during preview"; those cases assert exactly that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pytest
+from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
+
+from offline.analysis import LoadedPack
+from tests.conftest import violations
+
+MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
+READINESS = "efs-mount-readiness"
+
+
+@dataclass(frozen=True)
+class EksPlatform:
+    """VPC with two private subnets (NAT-free is irrelevant here), an EFS with a mount target per
+    subnet and a TLS-only policy, an EKS cluster with a Fargate profile, and a static EFS CSI
+    volume through an access point."""
+
+    nfs_from_cluster: bool = True
+    anonymous_grant: bool = True
+    csi_driver_object: bool = True
+    dynamic_class: bool = False
+    node_group: bool = False
+    pv_iam_option: bool = False
+    grant_node_role: bool = False
+    mount_target_zones: tuple[int, ...] = (0, 1)
+
+    def __call__(self) -> None:
+        vpc = aws.ec2.Vpc("vpc", cidr_block="10.1.0.0/16", enable_dns_support=True, enable_dns_hostnames=True)
+        aws.ec2.DefaultSecurityGroup("default", vpc_id=vpc.id)
+        table = aws.ec2.RouteTable("private", vpc_id=vpc.id)
+        subnets = []
+        for i, zone in enumerate(("eu-west-1a", "eu-west-1b")):
+            subnet = aws.ec2.Subnet(f"private-{i}", vpc_id=vpc.id, cidr_block=f"10.1.{i}.0/24", availability_zone=zone)
+            aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=subnet.id, route_table_id=table.id)
+            subnets.append(subnet)
+        fs = aws.efs.FileSystem("fs", encrypted=True, opts=pulumi.ResourceOptions(protect=True))
+        efs_sg = aws.ec2.SecurityGroup("efs-sg", vpc_id=vpc.id)
+        for i in self.mount_target_zones:
+            aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnets[i].id, security_groups=[efs_sg.id])
+        ap = aws.efs.AccessPoint(
+            "ap",
+            file_system_id=fs.id,
+            posix_user={"uid": 1000, "gid": 1000},
+            root_directory={
+                "path": "/k8s",
+                "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "750"},
+            },
+        )
+        cluster = aws.eks.Cluster(
+            "eks",
+            role_arn="arn:aws:iam::123456789012:role/eks",
+            vpc_config={"subnet_ids": [s.id for s in subnets], "endpoint_private_access": True,
+                        "endpoint_public_access": False},
+            encryption_config={"resources": ["secrets"],
+                               "provider": {"key_arn": "arn:aws:kms:eu-west-1:123456789012:key/k"}},
+        )  # fmt: skip
+        if self.nfs_from_cluster:
+            aws.vpc.SecurityGroupIngressRule(
+                "nfs-from-cluster",
+                security_group_id=efs_sg.id,
+                referenced_security_group_id=cluster.vpc_config.cluster_security_group_id,
+                ip_protocol="tcp",
+                from_port=2049,
+                to_port=2049,
+            )
+        aws.eks.FargateProfile(
+            "apps",
+            cluster_name=cluster.name,
+            pod_execution_role_arn="arn:aws:iam::123456789012:role/pods",
+            subnet_ids=[s.id for s in subnets],
+            selectors=[{"namespace": "apps"}],
+        )
+        statements: list[dict[str, object]] = [
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "*", "Resource": fs.arn,
+             "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+        ]  # fmt: skip
+        if self.anonymous_grant:
+            statements.append(
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["elasticfilesystem:ClientMount"],
+                 "Resource": fs.arn, "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": ap.arn}}}
+            )  # fmt: skip
+        if self.node_group:
+            node_role = aws.iam.Role("nodes", assume_role_policy='{"Version":"2012-10-17","Statement":[]}')
+            aws.eks.NodeGroup(
+                "nodes",
+                cluster_name=cluster.name,
+                node_role_arn=node_role.arn,
+                subnet_ids=[s.id for s in subnets],
+                scaling_config={"desired_size": 2, "min_size": 2, "max_size": 2},
+            )
+            if self.grant_node_role:
+                statements.append(
+                    {"Effect": "Allow", "Principal": {"AWS": node_role.arn},
+                     "Action": ["elasticfilesystem:ClientMount"], "Resource": fs.arn}
+                )  # fmt: skip
+        aws.efs.FileSystemPolicy(
+            "fs-policy",
+            file_system_id=fs.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        )
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        opts = pulumi.ResourceOptions(provider=provider)
+        if self.csi_driver_object:
+            k8s.storage.v1.CSIDriver(
+                "efs-driver", metadata={"name": "efs.csi.aws.com"}, spec={"attach_required": False}, opts=opts
+            )
+        if self.dynamic_class:
+            k8s.storage.v1.StorageClass(
+                "efs-dynamic",
+                provisioner="efs.csi.aws.com",
+                parameters={"provisioningMode": "efs-ap", "fileSystemId": fs.id, "directoryPerms": "700"},
+                reclaim_policy="Retain",
+                opts=opts,
+            )
+        k8s.core.v1.PersistentVolume(
+            "data",
+            spec={
+                "capacity": {"storage": "5Gi"},
+                "access_modes": ["ReadWriteMany"],
+                "persistent_volume_reclaim_policy": "Retain",
+                "mount_options": ["iam"] if self.pv_iam_option else None,
+                "csi": {"driver": "efs.csi.aws.com", "volume_handle": pulumi.Output.concat(fs.id, "::", ap.id)},
+            },
+            opts=opts,
+        )
+
+
+BASELINE = EksPlatform()
+
+
+def found(pack: LoadedPack, platform: EksPlatform, unknowns: bool) -> set[tuple[str, str, str]]:
+    """(rule, level, resource name or 'stack') of the stack rules' violations."""
+    stack_rules = {p.name for p in pack.info.policies if p.policy_type == POLICY_TYPE_STACK}
+    return {
+        (v.policy.removeprefix("efs-platform-"), v.level, v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
+        for v in violations(pack, platform, unknowns)
+        if v.policy in stack_rules
+    }
+
+
+# What a preview of a new stack cannot read: the file system policy document embeds new ARNs, so
+# neither the TLS rule nor the mount identity check can run on it.
+PREVIEW_BLIND = {
+    ("efs-policy-denies-insecure-transport", "advisory", "stack"),
+    (READINESS, "advisory", "stack"),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
+    assert found(pack, BASELINE, unknowns) == (PREVIEW_BLIND if unknowns else set())
+
+
+CASES = {
+    "nfs-not-allowed-from-the-cluster-group": ({"nfs_from_cluster": False}, "data"),
+    "mount-target-missing-in-an-az": ({"mount_target_zones": (0,)}, "data"),
+    "no-csi-driver-object-on-fargate": ({"csi_driver_object": False}, "data"),
+    "dynamic-provisioning-on-fargate": ({"dynamic_class": True}, "efs-dynamic"),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -> None:
+    change, resource = CASES[case]
+    result = found(pack, replace(BASELINE, **change), unknowns)
+    assert result - (PREVIEW_BLIND if unknowns else set()) == {(READINESS, "mandatory", resource)}
+
+
+def test_anonymous_mount_without_a_grant_is_denied(pack: LoadedPack) -> None:
+    assert found(pack, replace(BASELINE, anonymous_grant=False), unknowns=False) == {(READINESS, "mandatory", "data")}
+    # A preview cannot read the document, and says so instead of passing it.
+    assert found(pack, replace(BASELINE, anonymous_grant=False), unknowns=True) == PREVIEW_BLIND
+
+
+def test_iam_mount_option_needs_the_node_role_granted(pack: LoadedPack) -> None:
+    # (Without the anonymous grant: an Allow to "*" also admits every IAM role.)
+    nodes = replace(BASELINE, node_group=True, pv_iam_option=True, anonymous_grant=False)
+    assert found(pack, nodes, unknowns=False) == {(READINESS, "mandatory", "data")}
+    assert found(pack, replace(nodes, grant_node_role=True), unknowns=False) == set()
+
+
+def test_dynamic_provisioning_is_fine_with_nodes(pack: LoadedPack) -> None:
+    assert found(pack, replace(BASELINE, dynamic_class=True, node_group=True), unknowns=False) == set()
+
+
+def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
+    messages = {
+        case: " ".join(v.message for v in violations(pack, replace(BASELINE, **change)) if READINESS in v.policy)
+        for case, (change, _) in CASES.items()
+    }
+    assert "admits TCP 2049" in messages["nfs-not-allowed-from-the-cluster-group"]
+    assert "CSIDriver 'efs.csi.aws.com'" in messages["no-csi-driver-object-on-fargate"]
+    assert "EKS Fargate does not support" in messages["dynamic-provisioning-on-fargate"]
+    denied = " ".join(v.message for v in violations(pack, replace(BASELINE, anonymous_grant=False)))
+    assert "access denied by server" in denied and "grant_anonymous" in denied
