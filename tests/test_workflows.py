@@ -138,3 +138,18 @@ def test_least_permissions_and_pinned_actions(path: Path) -> None:
             assert SHA_PIN.match(step["uses"]), step["uses"]
         if step.get("uses", "").startswith("actions/checkout@"):
             assert step["with"]["persist-credentials"] is False
+
+
+def test_prod_runs_where_its_private_eks_endpoint_is_reachable() -> None:
+    # prod's EKS API endpoint is private: its deploy and preview run on the runner the
+    # PROD_RUNNER variable names (one inside the VPC), GitHub-hosted otherwise.
+    deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
+    assert deploy["jobs"]["prod"]["with"]["runner"] == "${{ vars.PROD_RUNNER || 'ubuntu-latest' }}"
+    assert "runner" not in deploy["jobs"]["dev"]["with"]
+    stack = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")
+    assert stack["on"]["workflow_call"]["inputs"]["runner"]["default"] == "ubuntu-latest"
+    assert stack["jobs"]["deploy"]["runs-on"] == "${{ inputs.runner }}"
+    preview = load(ROOT / ".github" / "workflows" / "pull-request.yml")
+    assert preview["jobs"]["preview"]["runs-on"] == (
+        "${{ matrix.stack == 'prod' && vars.PROD_RUNNER || 'ubuntu-latest' }}"
+    )
