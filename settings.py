@@ -60,7 +60,8 @@ class PlatformSettings:
     eks: EksClusterArgs
     eks_storage: EfsCsiStorageArgs
     eks_access_point: str
-    """The access point the EKS pods mount (by default the ECS service's: they share the data)."""
+    """The access point the EKS pods mount (by default ``<efs_access_point>-eks``, a twin of the
+    ECS service's on the same directory and POSIX user: they share the data)."""
 
 
 # Project config keys (without the project namespace): (kind, group, Args field). Pulumi.yaml
@@ -228,13 +229,9 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     )
     container = _build(prefix, "container", ContainerSettings, {"image": UNWIRED, **groups["container"]})
     main = groups["main"]
+    specs = {a.name: a for a in file_system.access_points}
     access_point = main.get("efs_access_point", "app")
-    if access_point not in {a.name for a in file_system.access_points}:
-        raise ConfigError(
-            prefix + "efsAccessPoint",
-            access_point,
-            "must name one of accessPoints: " + ", ".join(a.name for a in file_system.access_points),
-        )
+    _require_access_point(prefix + "efsAccessPoint", access_point, specs)
     mount_path = main.get("efs_mount_path", "/data")
     if not mount_path.startswith("/") or mount_path == "/":
         raise ConfigError(prefix + "efsMountPath", mount_path, "must be an absolute path below /")
@@ -252,7 +249,6 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     )
     eks = _build(prefix, "eks", EksClusterArgs, {"vpc_id": UNWIRED, "private_subnet_ids": (UNWIRED,), **groups["eks"]})
     eks_enabled = main.get("eks_enabled", False)
-    specs = {a.name: a for a in file_system.access_points}
     eks_access_point = main.get("eks_access_point")
     if eks_access_point is None:
         # EKS Fargate pods mount without an IAM identity, so their access point is granted to
@@ -266,10 +262,8 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             except ArgumentError as e:
                 raise ConfigError(prefix + "efsAccessPoint", access_point, f"{e}; set eks.accessPoint") from None
             specs[eks_access_point] = twin
-    if eks_access_point not in specs and (eks_enabled or "eks_access_point" in main):
-        raise ConfigError(
-            prefix + "eks.accessPoint", eks_access_point, "must name one of accessPoints: " + ", ".join(specs)
-        )
+    if eks_enabled or "eks_access_point" in main:
+        _require_access_point(prefix + "eks.accessPoint", eks_access_point, specs)
     pod_user = specs.get(eks_access_point, specs[access_point])
     eks_storage = _build(
         prefix,
@@ -300,6 +294,11 @@ def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         eks_storage=eks_storage,
         eks_access_point=eks_access_point,
     )
+
+
+def _require_access_point(key: str, name: str, specs: Mapping[str, AccessPointSpec]) -> None:
+    if name not in specs:
+        raise ConfigError(key, name, "must name one of accessPoints: " + ", ".join(specs))
 
 
 def _build(prefix: str, group: str, args_type: Callable[..., Any], values: dict[str, Any]) -> Any:

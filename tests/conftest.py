@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
 
 from offline import analysis, engine
 from offline.project import StackConfig
@@ -65,6 +66,12 @@ class Recorded:
     def of_type(self, token: str) -> list[Res]:
         return [r for r in self.resources if r.type == token]
 
+    def only(self, token: str) -> Res:
+        """The one resource of ``token``."""
+        matches = self.of_type(token)
+        assert len(matches) == 1, f"expected one {token}, got {[r.name for r in matches]}"
+        return matches[0]
+
     def one(self, token: str, name: str) -> Res:
         matches = [r for r in self.of_type(token) if r.name == name]
         assert len(matches) == 1, f"expected one {token} named {name}, got {[r.name for r in self.of_type(token)]}"
@@ -88,6 +95,10 @@ def run(program: Callable[[], object], config: dict[str, str] | None = None, unk
     return Recorded(graph)
 
 
+MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
+"""Policy tests run with known outputs and as a preview of a new stack (unknown ids and ARNs)."""
+
+
 @pytest.fixture(scope="session")
 def pack() -> analysis.LoadedPack:
     return analysis.load_pack(ROOT / "policy")
@@ -103,6 +114,19 @@ def violations(
     recorded = run(program, unknowns=unknowns)
     stack = StackConfig("test", "test", ROOT, ROOT / "__main__.py", {"aws:region": REGION})
     return analysis.analyze(pack, recorded.graph, stack, policy_config)
+
+
+def stack_findings(
+    pack: analysis.LoadedPack, program: Callable[[], object], unknowns: bool
+) -> set[tuple[str, str, str]]:
+    """(rule without the pack prefix, level, resource name or 'stack') of the stack rules'
+    violations."""
+    stack_rules = {p.name for p in pack.info.policies if p.policy_type == POLICY_TYPE_STACK}
+    return {
+        (v.policy.removeprefix("efs-platform-"), v.level, v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
+        for v in violations(pack, program, unknowns)
+        if v.policy in stack_rules
+    }
 
 
 def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:

@@ -43,17 +43,8 @@ def nodes() -> Recorded:
     return run_platform(WITH_NODES)
 
 
-def one(rec: Recorded, token: str) -> Res:
-    (r,) = rec.of_type(token)
-    return r
-
-
-def named(rec: Recorded, token: str, name: str) -> Res:
-    return rec.one(token, name)
-
-
 def policy_statements(rec: Recorded) -> list[dict[str, Any]]:
-    doc = json.loads(one(rec, "aws:efs/fileSystemPolicy:FileSystemPolicy").inputs["policy"])
+    doc = json.loads(rec.only("aws:efs/fileSystemPolicy:FileSystemPolicy").inputs["policy"])
     return doc["Statement"]  # type: ignore[no-any-return]
 
 
@@ -76,7 +67,7 @@ def test_eks_is_off_unless_enabled() -> None:
 
 
 def test_cluster_is_private_with_encrypted_secrets_and_control_plane_logs(fargate: Recorded) -> None:
-    cluster = one(fargate, CLUSTER)
+    cluster = fargate.only(CLUSTER)
     vpc = cluster.inputs["vpcConfig"]
     assert vpc["subnetIds"] == fargate.outputs["privateSubnetIds"]
     assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is False
@@ -91,23 +82,23 @@ def test_cluster_is_private_with_encrypted_secrets_and_control_plane_logs(fargat
     key = fargate.by_id("aws:kms/key:Key", encryption["provider"]["keyArn"].rsplit("/", 1)[-1])
     assert encryption["resources"] == ["secrets"] and key.inputs["enableKeyRotation"] is True
     # The control-plane log group exists before the cluster, encrypted, with a retention.
-    logs = named(fargate, "aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane")
+    logs = fargate.one("aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane")
     assert logs.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
     assert logs.inputs["kmsKeyId"] == key.outputs["arn"] and logs.inputs["retentionInDays"] == 90
     assert logs.urn in cluster.dependencies
-    assert trust(named(fargate, ROLE, "k8s-cluster"))["Principal"] == {"Service": "eks.amazonaws.com"}
-    assert managed_policies(fargate, named(fargate, ROLE, "k8s-cluster")) == {"AmazonEKSClusterPolicy"}
+    assert trust(fargate.one(ROLE, "k8s-cluster"))["Principal"] == {"Service": "eks.amazonaws.com"}
+    assert managed_policies(fargate, fargate.one(ROLE, "k8s-cluster")) == {"AmazonEKSClusterPolicy"}
 
 
 def test_public_endpoint_is_limited_to_the_named_cidrs() -> None:
     rec = run_platform({**EKS_ON, "eks.publicAccessCidrs": '["203.0.113.0/24"]'})
-    vpc = one(rec, CLUSTER).inputs["vpcConfig"]
+    vpc = rec.only(CLUSTER).inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert vpc["endpointPrivateAccess"] is True
 
 
 def test_fargate_profiles_run_coredns_and_the_workload_namespace_in_the_private_subnets(fargate: Recorded) -> None:
-    cluster = one(fargate, CLUSTER)
+    cluster = fargate.only(CLUSTER)
     profiles = {p.name: p for p in fargate.of_type(PROFILE)}
     assert set(profiles) == {"k8s-system", "k8s-workloads"}
     for profile in profiles.values():
@@ -119,7 +110,7 @@ def test_fargate_profiles_run_coredns_and_the_workload_namespace_in_the_private_
     assert profiles["k8s-workloads"].inputs["selectors"] == [{"namespace": "efs-app"}]
     # EKS creates one profile at a time.
     assert profiles["k8s-system"].urn in profiles["k8s-workloads"].dependencies
-    role = named(fargate, ROLE, "k8s-pod-execution")
+    role = fargate.one(ROLE, "k8s-pod-execution")
     assert {p.inputs["podExecutionRoleArn"] for p in profiles.values()} == {role.outputs["arn"]}
     statement = trust(role)
     assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
@@ -130,26 +121,26 @@ def test_fargate_profiles_run_coredns_and_the_workload_namespace_in_the_private_
 
 
 def test_coredns_is_an_add_on_configured_for_fargate(fargate: Recorded) -> None:
-    coredns = one(fargate, ADDON)
+    coredns = fargate.only(ADDON)
     assert coredns.inputs["addonName"] == "coredns"
     assert json.loads(coredns.inputs["configurationValues"]) == {"computeType": "Fargate"}
-    assert named(fargate, PROFILE, "k8s-system").urn in coredns.dependencies
+    assert fargate.one(PROFILE, "k8s-system").urn in coredns.dependencies
 
 
 def test_fargate_only_has_no_nodes_no_driver_add_on_and_its_own_csi_driver_object(fargate: Recorded) -> None:
     assert not fargate.of_type(NODE_GROUP)
     assert [a.inputs["addonName"] for a in fargate.of_type(ADDON)] == ["coredns"]
-    driver = one(fargate, CSI_DRIVER)
+    driver = fargate.only(CSI_DRIVER)
     assert driver.inputs["metadata"]["name"] == "efs.csi.aws.com"
     assert driver.inputs["spec"] == {"attachRequired": False}
     assert [s.inputs["metadata"]["name"] for s in fargate.of_type(STORAGE_CLASS)] == ["efs-sc"]
 
 
 def test_node_group_in_private_subnets_and_the_driver_role_trusts_only_its_service_account(nodes: Recorded) -> None:
-    group = one(nodes, NODE_GROUP)
+    group = nodes.only(NODE_GROUP)
     assert group.inputs["subnetIds"] == nodes.outputs["privateSubnetIds"]
     assert group.inputs["scalingConfig"] == {"desiredSize": 2, "minSize": 2, "maxSize": 4}
-    node_role = named(nodes, ROLE, "k8s-nodes")
+    node_role = nodes.one(ROLE, "k8s-nodes")
     assert group.inputs["nodeRoleArn"] == node_role.outputs["arn"]
     assert managed_policies(nodes, node_role) == {
         "AmazonEKSWorkerNodePolicy",
@@ -157,10 +148,10 @@ def test_node_group_in_private_subnets_and_the_driver_role_trusts_only_its_servi
         "AmazonEC2ContainerRegistryPullOnly",
     }
 
-    addon = named(nodes, ADDON, "k8s-efs-csi")
-    role = named(nodes, ROLE, "k8s-efs-csi")
-    oidc = one(nodes, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    issuer = one(nodes, CLUSTER).outputs["identities"][0]["oidcs"][0]["issuer"]
+    addon = nodes.one(ADDON, "k8s-efs-csi")
+    role = nodes.one(ROLE, "k8s-efs-csi")
+    oidc = nodes.only("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    issuer = nodes.only(CLUSTER).outputs["identities"][0]["oidcs"][0]["issuer"]
     assert oidc.inputs["url"] == issuer and oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     assert addon.inputs["addonName"] == "aws-efs-csi-driver"
     assert addon.inputs["serviceAccountRoleArn"] == role.outputs["arn"]
@@ -191,7 +182,7 @@ def test_pods_get_a_twin_of_the_services_access_point(fargate: Recorded) -> None
 
 def test_only_the_eks_access_point_is_granted_to_clients_without_an_iam_identity(fargate: Recorded) -> None:
     aps = {a.name: a.outputs["arn"] for a in fargate.of_type(AP)}
-    fs_arn = one(fargate, "aws:efs/fileSystem:FileSystem").outputs["arn"]
+    fs_arn = fargate.only("aws:efs/fileSystem:FileSystem").outputs["arn"]
     allows = [s for s in policy_statements(fargate) if s["Effect"] == "Allow"]
     anonymous = [s for s in allows if s["Principal"] == {"AWS": "*"}]
     assert anonymous == [
@@ -210,7 +201,7 @@ def test_only_the_eks_access_point_is_granted_to_clients_without_an_iam_identity
     # The ECS service's access point stays IAM-only: its one grant names the task role.
     (ecs,) = [s for s in allows if s["Condition"].get("StringEquals", {}).get(
         "elasticfilesystem:AccessPointArn") == aps["shared-ap-app"]]  # fmt: skip
-    assert ecs["Principal"] == {"AWS": named(fargate, ROLE, "web-task").outputs["arn"]}
+    assert ecs["Principal"] == {"AWS": fargate.one(ROLE, "web-task").outputs["arn"]}
     # TLS is still required of everyone, and nobody gets root.
     assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
                for s in policy_statements(fargate))  # fmt: skip
@@ -218,16 +209,14 @@ def test_only_the_eks_access_point_is_granted_to_clients_without_an_iam_identity
 
 
 def test_the_mount_targets_admit_nfs_from_the_cluster_security_group_only(fargate: Recorded) -> None:
-    nfs_group = named(fargate, "aws:ec2/securityGroup:SecurityGroup", "shared-nfs")
+    nfs_group = fargate.one("aws:ec2/securityGroup:SecurityGroup", "shared-nfs")
     rules = [
         r
         for r in fargate.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
         if r.inputs["securityGroupId"] == nfs_group.id
     ]
-    cluster_group = one(fargate, CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
-    eks_rule = named(
-        fargate, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "shared-nfs-from-eks-cluster"
-    )
+    cluster_group = fargate.only(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    eks_rule = fargate.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "shared-nfs-from-eks-cluster")
     assert eks_rule.inputs["referencedSecurityGroupId"] == cluster_group
     assert (eks_rule.inputs["ipProtocol"], eks_rule.inputs["fromPort"], eks_rule.inputs["toPort"]) == (
         "tcp",
@@ -239,7 +228,7 @@ def test_the_mount_targets_admit_nfs_from_the_cluster_security_group_only(fargat
 
 
 def test_dynamic_provisioning_grants_the_node_role_access_points_not_the_root(nodes: Recorded) -> None:
-    node_role = named(nodes, ROLE, "k8s-nodes").outputs["arn"]
+    node_role = nodes.one(ROLE, "k8s-nodes").outputs["arn"]
     (grant,) = [s for s in policy_statements(nodes) if s["Principal"] == {"AWS": node_role}]
     assert grant["Action"] == ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
     assert grant["Condition"] == {
@@ -252,7 +241,7 @@ def test_dynamic_provisioning_grants_the_node_role_access_points_not_the_root(no
 
 def test_without_dynamic_provisioning_the_node_role_gets_no_grant() -> None:
     rec = run_platform({**EKS_ON, "eks.nodeGroup": "true"})
-    node_role = named(rec, ROLE, "k8s-nodes").outputs["arn"]
+    node_role = rec.one(ROLE, "k8s-nodes").outputs["arn"]
     assert not [s for s in policy_statements(rec) if s["Principal"] == {"AWS": node_role}]
     assert [s.inputs["metadata"]["name"] for s in rec.of_type(STORAGE_CLASS)] == ["efs-sc"]
 
@@ -261,9 +250,9 @@ def test_without_dynamic_provisioning_the_node_role_gets_no_grant() -> None:
 
 
 def test_static_volume_names_the_file_system_and_the_eks_access_point(fargate: Recorded) -> None:
-    pv = one(fargate, PV)
-    fs = one(fargate, "aws:efs/fileSystem:FileSystem")
-    ap = named(fargate, AP, "shared-ap-app-eks")
+    pv = fargate.only(PV)
+    fs = fargate.only("aws:efs/fileSystem:FileSystem")
+    ap = fargate.one(AP, "shared-ap-app-eks")
     assert pv.inputs["spec"] == {
         "capacity": {"storage": "5Gi"},
         "volumeMode": "Filesystem",
@@ -279,7 +268,7 @@ def test_static_volume_names_the_file_system_and_the_eks_access_point(fargate: R
 
 
 def test_claim_is_bound_to_that_volume_by_name(fargate: Recorded) -> None:
-    pv, pvc = one(fargate, PV), one(fargate, PVC)
+    pv, pvc = fargate.only(PV), fargate.only(PVC)
     assert pvc.inputs["metadata"] == {"name": "shared-efs", "namespace": "efs-app"}
     assert pvc.inputs["spec"]["volumeName"] == pv.outputs["metadata"]["name"]
     assert pvc.inputs["spec"]["accessModes"] == ["ReadWriteMany"]
@@ -289,7 +278,7 @@ def test_claim_is_bound_to_that_volume_by_name(fargate: Recorded) -> None:
 
 
 def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Recorded) -> None:
-    deployment = one(fargate, DEPLOYMENT)
+    deployment = fargate.only(DEPLOYMENT)
     spec = deployment.inputs["spec"]
     assert deployment.inputs["metadata"]["namespace"] == "efs-app"
     assert spec["replicas"] == 2
@@ -313,15 +302,15 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
     # Each replica writes its own file on the shared volume.
     assert '"/data/$POD_NAME.log"' in container["args"][0]
     assert container["env"] == [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}]
-    labels = one(fargate, NAMESPACE).inputs["metadata"]["labels"]
+    labels = fargate.only(NAMESPACE).inputs["metadata"]["labels"]
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
 def test_replicas_and_namespace_follow_the_config() -> None:
     rec = run_platform({**EKS_ON, "eks.replicas": "4", "eks.namespace": "shared-data"})
-    assert one(rec, DEPLOYMENT).inputs["spec"]["replicas"] == 4
-    assert one(rec, NAMESPACE).inputs["metadata"]["name"] == "shared-data"
-    assert named(rec, PROFILE, "k8s-workloads").inputs["selectors"] == [{"namespace": "shared-data"}]
+    assert rec.only(DEPLOYMENT).inputs["spec"]["replicas"] == 4
+    assert rec.only(NAMESPACE).inputs["metadata"]["name"] == "shared-data"
+    assert rec.one(PROFILE, "k8s-workloads").inputs["selectors"] == [{"namespace": "shared-data"}]
 
 
 def test_dynamic_storage_class_provisions_access_points_and_keeps_them(nodes: Recorded) -> None:
@@ -329,7 +318,7 @@ def test_dynamic_storage_class_provisions_access_points_and_keeps_them(nodes: Re
     (sc,) = efs_ap
     assert sc.inputs["parameters"] == {
         "provisioningMode": "efs-ap",
-        "fileSystemId": one(nodes, "aws:efs/fileSystem:FileSystem").id,
+        "fileSystemId": nodes.only("aws:efs/fileSystem:FileSystem").id,
         "directoryPerms": "700",
         "gidRangeStart": "50000",
         "gidRangeEnd": "59999",
@@ -339,14 +328,14 @@ def test_dynamic_storage_class_provisions_access_points_and_keeps_them(nodes: Re
 
 
 def test_every_kubernetes_object_goes_through_the_cluster_provider(fargate: Recorded) -> None:
-    provider = one(fargate, "pulumi:providers:kubernetes")
+    provider = fargate.only("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == "[secret]"  # it reaches the engine as a secret
     for r in fargate.graph.resources:
         if r.type.startswith("kubernetes:"):
             assert r.provider.startswith(provider.urn + "::"), r.name
     # Pods wait for their Fargate profiles and CoreDNS.
     deployment = next(r for r in fargate.graph.resources if r.type == DEPLOYMENT)
-    ancestors = {r.urn for r in fargate.of_type(PROFILE)} | {one(fargate, ADDON).urn}
+    ancestors = {r.urn for r in fargate.of_type(PROFILE)} | {fargate.only(ADDON).urn}
     storage = next(r for r in fargate.graph.resources if r.type == "efs-platform:index:EfsCsiStorage")
     assert ancestors <= set(storage.dependencies) and deployment.parent == storage.urn
 
@@ -386,7 +375,7 @@ def test_fargate_manifests_are_valid_and_name_every_object(fargate: Recorded, tm
     for manifest in manifests.values():
         assert manifest["metadata"]["name"]
         kubernetes_validate.validate(manifest, "1.35.0", strict=True)
-    pv_name = one(fargate, PV).outputs["metadata"]["name"]
+    pv_name = fargate.only(PV).outputs["metadata"]["name"]
     assert manifests[f"persistentvolume-{pv_name}.yaml"]["spec"]["csi"]["volumeHandle"].count("::") == 1
 
 

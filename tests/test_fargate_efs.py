@@ -14,7 +14,7 @@ from components._validation import ArgumentError
 from components.fargate_service import ContainerSettings, EfsVolume, FargateServiceArgs, container_definition
 from components.file_system import AccessPointSpec, SharedFileSystem, SharedFileSystemArgs
 from offline import engine
-from tests.conftest import Recorded, Res, run, run_platform
+from tests.conftest import Recorded, run, run_platform
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/dockerhub-AbC123"
 DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-password-Zx9Qw1"
@@ -26,20 +26,15 @@ def dev() -> Recorded:
     return run_platform()
 
 
-def one(rec: Recorded, token: str) -> Res:
-    (r,) = rec.of_type(token)
-    return r
-
-
 def container(rec: Recorded) -> dict[str, Any]:
-    (definition,) = json.loads(one(rec, "aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
+    (definition,) = json.loads(rec.only("aws:ecs/taskDefinition:TaskDefinition").inputs["containerDefinitions"])
     return definition
 
 
 def test_task_definition_mounts_efs_through_the_access_point_with_tls_and_iam(dev: Recorded) -> None:
-    task = one(dev, "aws:ecs/taskDefinition:TaskDefinition")
-    fs = one(dev, "aws:efs/fileSystem:FileSystem")
-    ap = one(dev, "aws:efs/accessPoint:AccessPoint")
+    task = dev.only("aws:ecs/taskDefinition:TaskDefinition")
+    fs = dev.only("aws:efs/fileSystem:FileSystem")
+    ap = dev.only("aws:efs/accessPoint:AccessPoint")
     (efs_volume,) = [v for v in task.inputs["volumes"] if "efsVolumeConfiguration" in v]
     assert efs_volume["efsVolumeConfiguration"] == {
         "fileSystemId": fs.id,
@@ -58,7 +53,7 @@ def test_task_definition_mounts_efs_through_the_access_point_with_tls_and_iam(de
 
 
 def test_task_runs_as_the_task_role_and_starts_with_the_execution_role(dev: Recorded) -> None:
-    task = one(dev, "aws:ecs/taskDefinition:TaskDefinition")
+    task = dev.only("aws:ecs/taskDefinition:TaskDefinition")
     roles = {r.name: r for r in dev.of_type("aws:iam/role:Role")}
     assert task.inputs["taskRoleArn"] == roles["web-task"].outputs["arn"]
     assert task.inputs["executionRoleArn"] == roles["web-execution"].outputs["arn"]
@@ -66,7 +61,7 @@ def test_task_runs_as_the_task_role_and_starts_with_the_execution_role(dev: Reco
         (trust,) = json.loads(roles[role].inputs["assumeRolePolicy"])["Statement"]
         assert trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
         assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
-    attachment = one(dev, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    attachment = dev.only("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     assert attachment.inputs["role"] == roles["web-execution"].outputs["name"]
     # Without secrets the execution role gets nothing beyond the managed policy.
@@ -88,7 +83,7 @@ def test_container_definition_is_secure_and_logs_to_the_encrypted_group(dev: Rec
 
 
 def test_service_runs_in_the_private_subnets_without_public_ip(dev: Recorded) -> None:
-    service = one(dev, "aws:ecs/service:Service")
+    service = dev.only("aws:ecs/service:Service")
     private = sorted(s.id for s in dev.of_type("aws:ec2/subnet:Subnet") if "private" in s.name)
     task_sg = next(g for g in dev.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "web-tasks")
     net = service.inputs["networkConfiguration"]
@@ -102,7 +97,7 @@ def test_service_runs_in_the_private_subnets_without_public_ip(dev: Recorded) ->
 
 
 def test_service_waits_for_every_mount_target(dev: Recorded) -> None:
-    service = one(dev, "aws:ecs/service:Service")
+    service = dev.only("aws:ecs/service:Service")
     mount_targets = {m.urn for m in dev.of_type("aws:efs/mountTarget:MountTarget")}
     assert mount_targets <= set(service.dependencies)
 
@@ -151,10 +146,10 @@ def test_tasks_admit_only_the_alb_on_the_container_port(dev: Recorded) -> None:
 
 
 def test_file_system_policy_denies_non_tls_and_grants_exactly_the_task_role_on_its_access_point(dev: Recorded) -> None:
-    fs = one(dev, "aws:efs/fileSystem:FileSystem")
-    ap = one(dev, "aws:efs/accessPoint:AccessPoint")
+    fs = dev.only("aws:efs/fileSystem:FileSystem")
+    ap = dev.only("aws:efs/accessPoint:AccessPoint")
     task_role = next(r for r in dev.of_type("aws:iam/role:Role") if r.name == "web-task")
-    policy = one(dev, "aws:efs/fileSystemPolicy:FileSystemPolicy")
+    policy = dev.only("aws:efs/fileSystemPolicy:FileSystemPolicy")
     assert policy.inputs["fileSystemId"] == fs.id
     deny, grant = json.loads(policy.inputs["policy"])["Statement"]
     assert deny == {
@@ -175,7 +170,7 @@ def test_file_system_policy_denies_non_tls_and_grants_exactly_the_task_role_on_i
 
 
 def test_file_system_is_encrypted_protected_backed_up_and_tiered(dev: Recorded) -> None:
-    fs = one(dev, "aws:efs/fileSystem:FileSystem")
+    fs = dev.only("aws:efs/fileSystem:FileSystem")
     assert fs.inputs["encrypted"] is True and fs.inputs["kmsKeyId"].startswith("arn:aws:kms:")
     assert fs.protect is True
     (state,) = [r for r in dev.graph.resources if r.urn == fs.urn]
@@ -185,11 +180,11 @@ def test_file_system_is_encrypted_protected_backed_up_and_tiered(dev: Recorded) 
         {"transitionToPrimaryStorageClass": "AFTER_1_ACCESS"},
     ]
     assert (fs.inputs["performanceMode"], fs.inputs["throughputMode"]) == ("generalPurpose", "elastic")
-    assert one(dev, "aws:efs/backupPolicy:BackupPolicy").inputs["backupPolicy"] == {"status": "ENABLED"}
+    assert dev.only("aws:efs/backupPolicy:BackupPolicy").inputs["backupPolicy"] == {"status": "ENABLED"}
 
 
 def test_access_point_has_posix_user_and_a_created_root_directory(dev: Recorded) -> None:
-    ap = one(dev, "aws:efs/accessPoint:AccessPoint")
+    ap = dev.only("aws:efs/accessPoint:AccessPoint")
     assert ap.inputs["posixUser"] == {"uid": 1000, "gid": 1000}
     assert ap.inputs["rootDirectory"] == {
         "path": "/app",
@@ -198,14 +193,14 @@ def test_access_point_has_posix_user_and_a_created_root_directory(dev: Recorded)
 
 
 def test_ecr_repository_is_encrypted_scanned_immutable_and_kept(dev: Recorded) -> None:
-    repo = one(dev, "aws:ecr/repository:Repository")
+    repo = dev.only("aws:ecr/repository:Repository")
     assert repo.inputs["imageTagMutability"] == "IMMUTABLE"
     assert repo.inputs["imageScanningConfiguration"] == {"scanOnPush": True}
     (encryption,) = repo.inputs["encryptionConfigurations"]
     assert encryption["encryptionType"] == "KMS" and encryption["kmsKey"].startswith("arn:aws:kms:")
     assert repo.inputs["forceDelete"] is False
     assert repo.protect is True
-    rules = json.loads(one(dev, "aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
+    rules = json.loads(dev.only("aws:ecr/lifecyclePolicy:LifecyclePolicy").inputs["policy"])["rules"]
     assert [
         (r["selection"]["tagStatus"], r["selection"]["countType"], r["selection"]["countNumber"]) for r in rules
     ] == [
@@ -221,7 +216,7 @@ def test_every_kms_key_rotates(dev: Recorded) -> None:
 
 
 def test_alb_is_public_drops_invalid_headers_and_forwards_http_without_a_certificate(dev: Recorded) -> None:
-    alb = one(dev, "aws:lb/loadBalancer:LoadBalancer")
+    alb = dev.only("aws:lb/loadBalancer:LoadBalancer")
     public = sorted(s.id for s in dev.of_type("aws:ec2/subnet:Subnet") if "public" in s.name)
     assert alb.inputs["internal"] is False and sorted(alb.inputs["subnets"]) == public
     assert alb.inputs["dropInvalidHeaderFields"] is True
@@ -229,15 +224,15 @@ def test_alb_is_public_drops_invalid_headers_and_forwards_http_without_a_certifi
     (listener,) = dev.of_type("aws:lb/listener:Listener")
     assert (listener.inputs["port"], listener.inputs["protocol"]) == (80, "HTTP")
     assert listener.inputs["defaultActions"][0]["type"] == "forward"
-    target_group = one(dev, "aws:lb/targetGroup:TargetGroup")
+    target_group = dev.only("aws:lb/targetGroup:TargetGroup")
     assert target_group.inputs["targetType"] == "ip" and target_group.inputs["healthCheck"]["path"] == "/"
     assert dev.outputs["url"].startswith("http://web-alb-")
 
 
 def test_autoscaling_tracks_cpu_between_the_configured_bounds(dev: Recorded) -> None:
-    target = one(dev, "aws:appautoscaling/target:Target")
+    target = dev.only("aws:appautoscaling/target:Target")
     assert (target.inputs["minCapacity"], target.inputs["maxCapacity"]) == (1, 2)
-    policy = one(dev, "aws:appautoscaling/policy:Policy")
+    policy = dev.only("aws:appautoscaling/policy:Policy")
     config = policy.inputs["targetTrackingScalingPolicyConfiguration"]
     assert config["targetValue"] == 60
     assert config["predefinedMetricSpecification"]["predefinedMetricType"] == "ECSServiceAverageCPUUtilization"
@@ -426,8 +421,8 @@ def test_efs_volume_names_an_existing_access_point() -> None:
 
 def test_build_context_builds_and_pushes_and_the_service_runs_the_built_digest() -> None:
     rec = run_platform({"buildContext": "app", "imageTag": "3f2a9c1"})
-    image = one(rec, "awsx:ecr:Image")
-    repo = one(rec, "aws:ecr/repository:Repository")
+    image = rec.only("awsx:ecr:Image")
+    repo = rec.only("aws:ecr/repository:Repository")
     assert image.inputs["context"] == "app" and image.inputs["imageTag"] == "3f2a9c1"
     assert image.inputs["repositoryUrl"] == repo.outputs["repositoryUrl"]
     assert container(rec)["image"] == image.outputs["imageUri"]

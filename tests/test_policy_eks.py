@@ -14,12 +14,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
-from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
 
 from offline.analysis import LoadedPack
-from tests.conftest import violations
+from tests.conftest import MODES, stack_findings, violations
 
-MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
 READINESS = "efs-mount-readiness"
 
 
@@ -142,16 +140,6 @@ class EksPlatform:
 BASELINE = EksPlatform()
 
 
-def found(pack: LoadedPack, platform: EksPlatform, unknowns: bool) -> set[tuple[str, str, str]]:
-    """(rule, level, resource name or 'stack') of the stack rules' violations."""
-    stack_rules = {p.name for p in pack.info.policies if p.policy_type == POLICY_TYPE_STACK}
-    return {
-        (v.policy.removeprefix("efs-platform-"), v.level, v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
-        for v in violations(pack, platform, unknowns)
-        if v.policy in stack_rules
-    }
-
-
 # What a preview of a new stack cannot read: the file system policy document embeds new ARNs, so
 # neither the TLS rule nor the mount identity check can run on it.
 PREVIEW_BLIND = {
@@ -162,7 +150,7 @@ PREVIEW_BLIND = {
 
 @pytest.mark.parametrize("unknowns", MODES)
 def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
-    assert found(pack, BASELINE, unknowns) == (PREVIEW_BLIND if unknowns else set())
+    assert stack_findings(pack, BASELINE, unknowns) == (PREVIEW_BLIND if unknowns else set())
 
 
 CASES = {
@@ -177,25 +165,27 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -> None:
     change, resource = CASES[case]
-    result = found(pack, replace(BASELINE, **change), unknowns)
+    result = stack_findings(pack, replace(BASELINE, **change), unknowns)
     assert result - (PREVIEW_BLIND if unknowns else set()) == {(READINESS, "mandatory", resource)}
 
 
 def test_anonymous_mount_without_a_grant_is_denied(pack: LoadedPack) -> None:
-    assert found(pack, replace(BASELINE, anonymous_grant=False), unknowns=False) == {(READINESS, "mandatory", "data")}
+    assert stack_findings(pack, replace(BASELINE, anonymous_grant=False), unknowns=False) == {
+        (READINESS, "mandatory", "data")
+    }
     # A preview cannot read the document, and says so instead of passing it.
-    assert found(pack, replace(BASELINE, anonymous_grant=False), unknowns=True) == PREVIEW_BLIND
+    assert stack_findings(pack, replace(BASELINE, anonymous_grant=False), unknowns=True) == PREVIEW_BLIND
 
 
 def test_iam_mount_option_needs_the_node_role_granted(pack: LoadedPack) -> None:
     # (Without the anonymous grant: an Allow to "*" also admits every IAM role.)
     nodes = replace(BASELINE, node_group=True, pv_iam_option=True, anonymous_grant=False)
-    assert found(pack, nodes, unknowns=False) == {(READINESS, "mandatory", "data")}
-    assert found(pack, replace(nodes, grant_node_role=True), unknowns=False) == set()
+    assert stack_findings(pack, nodes, unknowns=False) == {(READINESS, "mandatory", "data")}
+    assert stack_findings(pack, replace(nodes, grant_node_role=True), unknowns=False) == set()
 
 
 def test_dynamic_provisioning_is_fine_with_nodes(pack: LoadedPack) -> None:
-    assert found(pack, replace(BASELINE, dynamic_class=True, node_group=True), unknowns=False) == set()
+    assert stack_findings(pack, replace(BASELINE, dynamic_class=True, node_group=True), unknowns=False) == set()
 
 
 def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:

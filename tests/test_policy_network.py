@@ -13,12 +13,11 @@ import pulumi_aws as aws
 import pytest
 
 from offline.analysis import LoadedPack, Violation
-from tests.conftest import violations
+from tests.conftest import MODES, violations
 
 DNS = "efs-platform-ec2-vpc-dns-enabled"
 PRIVATE_IP = "efs-platform-ec2-private-subnet-no-public-ip"
 DEFAULT_SG = "efs-platform-ec2-default-security-group-closed"
-MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
 
 
 @dataclass(frozen=True)

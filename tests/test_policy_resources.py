@@ -15,11 +15,10 @@ import pytest
 from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_RESOURCE
 
 from offline.analysis import LoadedPack
-from tests.conftest import violations
+from tests.conftest import MODES, violations
 
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
 
 
 def found(pack: LoadedPack, program: Callable[[], object], unknowns: bool, config: dict | None = None) -> set:

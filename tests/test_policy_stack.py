@@ -15,12 +15,10 @@ from dataclasses import dataclass, replace
 import pulumi
 import pulumi_aws as aws
 import pytest
-from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
 
 from offline.analysis import LoadedPack, Violation
-from tests.conftest import violations
+from tests.conftest import MODES, stack_findings, violations
 
-MODES = [pytest.param(False, id="known"), pytest.param(True, id="unknowns")]
 KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 
 
@@ -244,23 +242,13 @@ class Platform:
 BASELINE = Platform()
 
 
-def found(pack: LoadedPack, platform: Platform, unknowns: bool) -> set[tuple[str, str, str]]:
-    """(rule, level, resource name or 'stack') of the stack rules' violations."""
-    stack_rules = {p.name for p in pack.info.policies if p.policy_type == POLICY_TYPE_STACK}
-    return {
-        (v.policy.removeprefix("efs-platform-"), v.level, v.urn.rsplit("::", 1)[-1] if v.urn else "stack")
-        for v in violations(pack, platform, unknowns)
-        if v.policy in stack_rules
-    }
-
-
 def unverifiable(result: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
     return {r for r in result if r[1] == "advisory" and r[2] == "stack"}
 
 
 @pytest.mark.parametrize("unknowns", MODES)
 def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
-    result = found(pack, BASELINE, unknowns)
+    result = stack_findings(pack, BASELINE, unknowns)
     # A preview of a new stack cannot read the file system policy document (it embeds new ARNs).
     expected = {("efs-policy-denies-insecure-transport", "advisory", "stack")} if unknowns else set()
     assert result == expected
@@ -329,25 +317,29 @@ CASES = {
 @pytest.mark.parametrize("case", list(CASES))
 def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -> None:
     change, expected = CASES[case]
-    result = found(pack, replace(BASELINE, **change), unknowns)
+    result = stack_findings(pack, replace(BASELINE, **change), unknowns)
     assert result - unverifiable(result) == expected
     if unknowns:  # nothing else may hide behind "cannot verify" but the policy document
         assert {r[0] for r in unverifiable(result)} <= {"efs-policy-denies-insecure-transport"}
 
 
 def test_nat_makes_endpoints_optional(pack: LoadedPack) -> None:
-    assert found(pack, replace(BASELINE, nat=True, endpoints=()), unknowns=False) == set()
+    assert stack_findings(pack, replace(BASELINE, nat=True, endpoints=()), unknowns=False) == set()
 
 
 def test_policy_without_tls_deny_is_caught_once_the_document_is_known(pack: LoadedPack) -> None:
     platform = replace(BASELINE, file_system_policy="grant-only")
-    assert found(pack, platform, unknowns=False) == {("efs-policy-denies-insecure-transport", "mandatory", "fs-policy")}
-    assert found(pack, platform, unknowns=True) == {("efs-policy-denies-insecure-transport", "advisory", "stack")}
+    assert stack_findings(pack, platform, unknowns=False) == {
+        ("efs-policy-denies-insecure-transport", "mandatory", "fs-policy")
+    }
+    assert stack_findings(pack, platform, unknowns=True) == {
+        ("efs-policy-denies-insecure-transport", "advisory", "stack")
+    }
 
 
 @pytest.mark.parametrize("unknowns", MODES)
 def test_task_role_not_granted_by_the_file_system_policy(pack: LoadedPack, unknowns: bool) -> None:
-    result = found(pack, replace(BASELINE, file_system_policy="tls-only"), unknowns)
+    result = stack_findings(pack, replace(BASELINE, file_system_policy="tls-only"), unknowns)
     assert ("efs-mount-readiness", "mandatory", "service") in result
 
 
