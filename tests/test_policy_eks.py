@@ -88,8 +88,9 @@ class EksPlatform:
         ]  # fmt: skip
         if self.anonymous_grant:
             statements.append(
-                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["elasticfilesystem:ClientMount"],
-                 "Resource": fs.arn, "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": ap.arn}}}
+                {"Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": fs.arn,
+                 "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+                 "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": ap.arn}}}
             )  # fmt: skip
         if self.node_group:
             node_role = aws.iam.Role("nodes", assume_role_policy='{"Version":"2012-10-17","Statement":[]}')
@@ -102,8 +103,8 @@ class EksPlatform:
             )
             if self.grant_node_role:
                 statements.append(
-                    {"Effect": "Allow", "Principal": {"AWS": node_role.arn},
-                     "Action": ["elasticfilesystem:ClientMount"], "Resource": fs.arn}
+                    {"Effect": "Allow", "Principal": {"AWS": node_role.arn}, "Resource": fs.arn,
+                     "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]}
                 )  # fmt: skip
         aws.efs.FileSystemPolicy(
             "fs-policy",

@@ -35,6 +35,8 @@ class Net:
     associate_private: bool = True
     private_uses_public_table: bool = False
     private_nat_route: bool = False
+    private_dns_endpoint: bool = True
+    """An interface endpoint with private DNS: it needs the VPC's DNS attributes (so does EFS)."""
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -101,6 +103,16 @@ class Net:
         if self.associate_private:
             table = public_rt if self.private_uses_public_table else private_rt
             aws.ec2.RouteTableAssociation("private", subnet_id=private.id, route_table_id=table.id)
+        if self.private_dns_endpoint:
+            aws.ec2.VpcEndpoint(
+                "logs",
+                vpc_id=vpc.id,
+                service_name="com.amazonaws.eu-west-1.logs",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=[private.id],
+                security_group_ids=[app.id],
+            )
 
 
 BASELINE = Net()
@@ -178,6 +190,19 @@ def test_all_applies_to_every_policy(pack: LoadedPack) -> None:
     )
     assert {v.level for v in result} == {"advisory"}
     assert {v.policy for v in result} == {DNS, DEFAULT_SG}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("change", [{"dns_hostnames": False}, {"dns_support": False}], ids=["hostnames", "support"])
+def test_dns_is_judged_only_where_names_are_resolved(pack: LoadedPack, unknowns: bool, change: dict) -> None:
+    # No EFS mount target or client and no private-DNS endpoint in the VPC: nothing resolves names.
+    quiet = replace(BASELINE, private_dns_endpoint=False, **change)
+    assert violations(pack, quiet, unknowns) == []
+
+
+def test_dns_message_names_what_needs_it(pack: LoadedPack) -> None:
+    (v,) = violations(pack, replace(BASELINE, dns_hostnames=False))
+    assert "enableDnsHostnames off" in v.message and "'logs'" in v.message and "private DNS" in v.message
 
 
 def test_violation_message_says_what_to_change(pack: LoadedPack) -> None:

@@ -246,12 +246,35 @@ def unverifiable(result: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]
     return {r for r in result if r[1] == "advisory" and r[2] == "stack"}
 
 
+# A preview of a new stack cannot read the file system policy document (it embeds new ARNs), so
+# neither the TLS rule nor the mount readiness grant check can decide on it; they say so.
+PREVIEW_BLIND = {
+    ("efs-policy-denies-insecure-transport", "advisory", "stack"),
+    ("efs-mount-readiness", "advisory", "stack"),
+}
+
+
+def blind_spots(pack: LoadedPack, program: Platform) -> list[str]:
+    """The 'cannot verify' parts of mount readiness in a preview of a new stack."""
+    found = violations(pack, program, unknowns=True)
+    return [
+        part
+        for v in found
+        if v.policy == "efs-platform-efs-mount-readiness" and v.level == "advisory"
+        for part in v.message.split("during preview: ", 1)[1].split("; ")
+    ]
+
+
 @pytest.mark.parametrize("unknowns", MODES)
 def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
     result = stack_findings(pack, BASELINE, unknowns)
-    # A preview of a new stack cannot read the file system policy document (it embeds new ARNs).
-    expected = {("efs-policy-denies-insecure-transport", "advisory", "stack")} if unknowns else set()
-    assert result == expected
+    assert result == (PREVIEW_BLIND if unknowns else set())
+
+
+def test_a_new_stack_leaves_only_the_policy_grants_unverified(pack: LoadedPack) -> None:
+    parts = blind_spots(pack, BASELINE)
+    assert parts, "the grants through an unknown policy document must be reported, not passed"
+    assert all(" may mount " in p or " may write " in p for p in parts), parts
 
 
 CASES = {
@@ -300,7 +323,7 @@ CASES = {
     ),
     "mount-target-missing-in-an-az": ({"mount_target_zones": (0,)}, {("efs-mount-readiness", "mandatory", "service")}),
     "nfs-not-allowed-from-tasks": ({"allow_nfs_from_tasks": False}, {("efs-mount-readiness", "mandatory", "service")}),
-    "vpc-dns-hostnames-off": ({"dns_hostnames": False}, {("efs-mount-readiness", "mandatory", "service")}),
+    "vpc-dns-hostnames-off": ({"dns_hostnames": False}, {("ec2-vpc-dns-enabled", "mandatory", "vpc")}),
     "platform-version-too-old": ({"platform_version": "1.3.0"}, {("efs-mount-readiness", "mandatory", "service")}),
     "no-ecr-dkr-endpoint-without-nat": (
         {"endpoints": ("ecr.api", "logs")},
@@ -320,7 +343,7 @@ def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -
     result = stack_findings(pack, replace(BASELINE, **change), unknowns)
     assert result - unverifiable(result) == expected
     if unknowns:  # nothing else may hide behind "cannot verify" but the policy document
-        assert {r[0] for r in unverifiable(result)} <= {"efs-policy-denies-insecure-transport"}
+        assert unverifiable(result) <= PREVIEW_BLIND
 
 
 def test_nat_makes_endpoints_optional(pack: LoadedPack) -> None:
@@ -332,15 +355,15 @@ def test_policy_without_tls_deny_is_caught_once_the_document_is_known(pack: Load
     assert stack_findings(pack, platform, unknowns=False) == {
         ("efs-policy-denies-insecure-transport", "mandatory", "fs-policy")
     }
-    assert stack_findings(pack, platform, unknowns=True) == {
-        ("efs-policy-denies-insecure-transport", "advisory", "stack")
-    }
+    assert stack_findings(pack, platform, unknowns=True) == PREVIEW_BLIND
 
 
-@pytest.mark.parametrize("unknowns", MODES)
-def test_task_role_not_granted_by_the_file_system_policy(pack: LoadedPack, unknowns: bool) -> None:
-    result = stack_findings(pack, replace(BASELINE, file_system_policy="tls-only"), unknowns)
-    assert ("efs-mount-readiness", "mandatory", "service") in result
+def test_task_role_not_granted_by_the_file_system_policy(pack: LoadedPack) -> None:
+    platform = replace(BASELINE, file_system_policy="tls-only")
+    assert ("efs-mount-readiness", "mandatory", "service") in stack_findings(pack, platform, unknowns=False)
+    # A new stack's policy document is opaque (it could allow "*"): the grant is reported as not
+    # verifiable, naming the role, never passed.
+    assert any("'task' may mount" in part for part in blind_spots(pack, platform))
 
 
 def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
@@ -348,7 +371,7 @@ def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
     (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness"]
     assert "eu-west-1b" in v.message and "no mount target" in v.message
     result = violations(pack, replace(BASELINE, allow_nfs_from_tasks=False), unknowns=True)
-    (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness"]
+    (v,) = [v for v in result if v.policy == "efs-platform-efs-mount-readiness" and v.level == "mandatory"]
     assert "TCP 2049" in v.message and "allow_from" in v.message
 
 

@@ -24,7 +24,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
-from ._graph import Stack
+from ._graph import Res, Stack
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -53,17 +53,18 @@ def resource_rule(
     name: str,
     description: str,
     types: tuple[str, ...],
-    check: Callable[[ResourceValidationArgs, dict[str, Any]], Iterable[str]],
+    check: Callable[[Res, dict[str, Any]], Iterable[str]],
     *,
     level: EnforcementLevel = MANDATORY,
     config: dict[str, dict[str, Any]] | None = None,
 ) -> ResourceValidationPolicy:
-    """A rule on each resource of ``types``, reading its inputs. ``config`` is the JSON schema
-    of its properties (with defaults)."""
+    """A rule on each resource of ``types``, reading its inputs (as a :class:`Res`: plain data,
+    unknowns as ``UNKNOWN``). ``config`` is the JSON schema of its properties (with defaults)."""
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
         if args.resource_type in types:
-            _report(((m, None) for m in check(args, _config(args.get_config(), config))), report)
+            resource = Res(args)  # type: ignore[arg-type]  # the same fields as a PolicyResource
+            _report(((m, None) for m in check(resource, _config(args.get_config(), config))), report)
 
     return ResourceValidationPolicy(
         name=name,

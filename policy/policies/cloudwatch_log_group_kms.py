@@ -5,17 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import value
+from ._graph import Res
 from ._rule import resource_rule
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
-def _log_group(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    key = value(args.props, "kmsKeyId")
-    if key is None:
+def _log_group(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    key = res.get("kmsKeyId")
+    if key in (None, ""):
         yield (
             "the log group is not encrypted with a KMS key; set kms_key_id (the key policy must allow "
             "logs.<region>.amazonaws.com)."

@@ -9,15 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
+from ._graph import Res
 from ._rule import ADVISORY, resource_rule
 
 STATEFUL = ("aws:efs/fileSystem:FileSystem", "aws:ecr/repository:Repository")
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    if not args.opts.protect:
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    if not res.protect:
         yield (
             "the resource holds data but is not protected; set ResourceOptions(protect=True) (and "
             "retain_on_delete for EFS)."

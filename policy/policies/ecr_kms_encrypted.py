@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Res
 from ._rule import Unverifiable, resource_rule
 
 ECR = "aws:ecr/repository:Repository"
 
 
-def _ecr(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    kind = value(args.props, "encryptionConfigurations", 0, "encryptionType", default="AES256")
+def _ecr(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    kind = res.get("encryptionConfigurations", 0, "encryptionType", default="AES256")
     if kind is UNKNOWN:
         yield Unverifiable("cannot verify: encryptionConfigurations is not known in this preview.")
     elif kind != "KMS":

@@ -8,17 +8,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._containers import TASK_DEFINITION, containers
-from ._graph import UNKNOWN
+from ._containers import TASK_DEFINITION, containers, name_of
+from ._graph import UNKNOWN, Res
 from ._rule import ADVISORY, Unverifiable, resource_rule
 
 ROOT = {"root", "0"}
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    found = containers(args)
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    found = containers(res)
     if found is UNKNOWN:
         yield Unverifiable("cannot verify: the container definitions are not known in this preview.")
         return
@@ -26,7 +24,7 @@ def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str
         user = c.get("user")
         if not user or str(user).split(":")[0] in ROOT:
             shown = "the image's user (often root)" if not user else f"user {user!r}"
-            yield f"container {c.get('name')!r} runs as {shown}; set user to a non-root uid:gid (containerUser)."
+            yield f"container {name_of(c)} runs as {shown}; set user to a non-root uid:gid (containerUser)."
 
 
 ecs_non_root_user = resource_rule(

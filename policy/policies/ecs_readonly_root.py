@@ -5,22 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._containers import TASK_DEFINITION, containers
-from ._graph import UNKNOWN
+from ._containers import TASK_DEFINITION, containers, json_flag, name_of
+from ._graph import UNKNOWN, Invalid, Res
 from ._rule import ADVISORY, Unverifiable, resource_rule
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    found = containers(args)
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    found = containers(res)
     if found is UNKNOWN:
         yield Unverifiable("cannot verify: the container definitions are not known in this preview.")
         return
     for c in found:
-        if c.get("readonlyRootFilesystem") is not True:
+        readonly = json_flag(c.get("readonlyRootFilesystem"))
+        if isinstance(readonly, Invalid):
+            yield Unverifiable(
+                f"cannot verify container {name_of(c)}: readonlyRootFilesystem is {readonly}, not a JSON boolean "
+                "(the provider refuses the definition)."
+            )
+        elif readonly is not True:
             yield (
-                f"container {c.get('name')!r} can write its root file system; set readonlyRootFilesystem and "
+                f"container {name_of(c)} can write its root file system; set readonlyRootFilesystem and "
                 f"mount writable paths."
             )
 

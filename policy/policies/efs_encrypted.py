@@ -5,23 +5,23 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Invalid, Res, flag
 from ._rule import Unverifiable, resource_rule
 
 EFS = "aws:efs/fileSystem:FileSystem"
 
 
-def _efs(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    encrypted = value(args.props, "encrypted", default=False)
+def _efs(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    encrypted = flag(res.get("encrypted"), default=False)
     if encrypted is UNKNOWN:
         yield Unverifiable("cannot verify: encrypted is not known in this preview.")
+    elif isinstance(encrypted, Invalid):
+        yield Unverifiable(f"cannot verify: encrypted is {encrypted}, which the provider refuses (true or false).")
     elif encrypted is not True:
         yield (
             "the file system is not encrypted at rest; set encrypted=True with kms_key_id (it cannot be changed later)."
         )
-    elif config.get("requireCustomerManagedKey") and value(args.props, "kmsKeyId") is None:
+    elif config.get("requireCustomerManagedKey") and res.get("kmsKeyId") in (None, ""):
         yield (
             "the file system uses the AWS managed key; set kms_key_id to a customer-managed key (rotation, key policy)."
         )

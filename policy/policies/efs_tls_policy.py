@@ -8,47 +8,42 @@ No Security Hub control or checkov check covers this.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
-from ._graph import UNKNOWN, Stack, as_list, json_value, label, statements
+from ._graph import UNKNOWN, Res, Stack, as_list, json_value, label, statements
+from ._iam import MOUNT, action_applies, principal_applies, resource_applies
 from ._rule import Unverifiable, stack_rule
 
 EFS = "aws:efs/fileSystem:FileSystem"
 FS_POLICY = "aws:efs/fileSystemPolicy:FileSystemPolicy"
+SECURE = "aws:SecureTransport"
 
 
 def denies_insecure_transport(document: Any) -> bool:
-    """A Deny of every action (``*`` or ``elasticfilesystem:*``) to every principal when
-    ``aws:SecureTransport`` is false."""
+    """A Deny, to every principal, of ClientMount (so of every mount) on the file system when
+    ``aws:SecureTransport`` is false, with no other condition narrowing it."""
     for s in statements(document):
-        if s.get("Effect") != "Deny":
+        if s.get("Effect") != "Deny" or not action_applies(s, MOUNT) or not resource_applies(s, None):
             continue
-        principal = s.get("Principal")
-        if principal not in ("*", {"AWS": "*"}) and not (
-            isinstance(principal, Mapping) and "*" in as_list(principal.get("AWS"))
-        ):
+        if not principal_applies(s, None, identity_policy=False):
             continue
-        if not {"*", "elasticfilesystem:*"} & set(as_list(s.get("Action"))):
+        condition = s.get("Condition")
+        if not isinstance(condition, dict) or len(condition) != 1:
             continue
-        condition = s.get("Condition") or {}
-        for operator in ("Bool", "BoolIfExists"):
-            if str((condition.get(operator) or {}).get("aws:SecureTransport", "")).lower() == "false":
-                return True
+        ((operator, tests),) = condition.items()
+        if operator not in ("Bool", "BoolIfExists") or not isinstance(tests, dict) or set(tests) != {SECURE}:
+            continue
+        if [str(v).lower() for v in as_list(tests[SECURE])] == ["false"]:
+            return True
     return False
 
 
-def policies_of(stack: Stack, fs: PolicyResource) -> tuple[list[PolicyResource], list[PolicyResource]]:
-    """(file system policies of ``fs``, policies whose file system cannot be resolved)."""
-    mine, unresolved = [], []
-    for policy in stack.of_type(FS_POLICY):
-        owners = stack.refs(policy, "fileSystemId", (EFS,))
-        if owners is UNKNOWN:
-            unresolved.append(policy)
-        elif fs in owners:
-            mine.append(policy)
+def policies_of(stack: Stack, fs: Res) -> tuple[list[Res], list[Res]]:
+    """(file system policies of ``fs``, policies that may be its own but cannot be resolved)."""
+    index = stack.referrers((FS_POLICY,), "fileSystemId", (EFS,))
+    mine = [policy for policy, exact in index.of(fs) if exact]
+    unresolved = [policy for policy, exact in index.of(fs) if not exact] + index.unplaced
     return mine, unresolved
 
 

@@ -10,18 +10,20 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, as_list, value
+from ._graph import UNKNOWN, Invalid, Res, as_list, flag, has_unknown
 from ._rule import Unverifiable, resource_rule
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    public = value(args.props, "vpcConfig", "endpointPublicAccess", default=True)
-    private = value(args.props, "vpcConfig", "endpointPrivateAccess", default=False)
-    cidrs = value(args.props, "vpcConfig", "publicAccessCidrs", default=["0.0.0.0/0"])
-    if UNKNOWN in (public, private) or cidrs is UNKNOWN:
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    # AWS's defaults: public endpoint on (to 0.0.0.0/0), private endpoint off.
+    public = flag(res.get("vpcConfig", "endpointPublicAccess"), default=True)
+    private = flag(res.get("vpcConfig", "endpointPrivateAccess"), default=False)
+    cidrs = res.get("vpcConfig", "publicAccessCidrs", default=["0.0.0.0/0"])
+    if UNKNOWN in (public, private) or has_unknown(cidrs):
         yield Unverifiable("cannot verify: the endpoint settings are not known in this preview.")
+        return
+    if isinstance(public, Invalid) or isinstance(private, Invalid):
+        yield Unverifiable("cannot verify: an endpoint flag is not a boolean the provider accepts.")
         return
     if private is not True:
         yield (
@@ -29,7 +31,13 @@ def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str
             "endpoint_private_access=True."
         )
     if public is True:
-        wide = [c for c in as_list(cidrs) if ipaddress.ip_network(str(c), strict=False).prefixlen == 0]
+        wide = []
+        for c in as_list(cidrs):
+            try:
+                if ipaddress.ip_network(str(c), strict=False).prefixlen == 0:
+                    wide.append(c)
+            except ValueError:
+                continue  # not a CIDR: EKS refuses it
         if wide or not as_list(cidrs):
             yield (
                 "the public API endpoint is open to the internet; set endpoint_public_access=False or "

@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, as_list, value
+from ._graph import UNKNOWN, Res, as_list
 from ._rule import Unverifiable, resource_rule
 
 EKS = "aws:eks/cluster:Cluster"
 
 
-def _eks_secrets(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    resources = value(args.props, "encryptionConfig", "resources", default=[])
+def _eks_secrets(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    resources = res.get("encryptionConfig", "resources", default=[])
+    if isinstance(resources, list) and UNKNOWN in resources:
+        resources = UNKNOWN
     # An unknown key ARN is still a key: only its presence matters here.
-    key = value(args.props, "encryptionConfig", "provider", "keyArn")
+    key = res.get("encryptionConfig", "provider", "keyArn")
     if resources is UNKNOWN:
         yield Unverifiable("cannot verify: encryptionConfig is not known in this preview.")
-    elif "secrets" not in as_list(resources) or key is None:
+    elif "secrets" not in as_list(resources) or key in (None, ""):
         yield (
             "Kubernetes secrets are not envelope-encrypted; set encryption_config={resources: ['secrets'], "
             "provider: {key_arn: ...}}."

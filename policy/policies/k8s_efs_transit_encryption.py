@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, as_list, value
+from ._graph import UNKNOWN, Res, as_list, has_unknown
 from ._rule import Unverifiable, resource_rule
 
 EFS = "aws:efs/fileSystem:FileSystem"
@@ -16,25 +14,25 @@ STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 EFS_CSI = "efs.csi.aws.com"
 
 
-def _k8s_efs_transit(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    if args.resource_type == PV:
-        driver = value(args.props, "spec", "csi", "driver")
+def _k8s_efs_transit(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    if res.type == PV:
+        driver = res.get("spec", "csi", "driver")
         if driver is UNKNOWN:
             yield Unverifiable("cannot verify: spec.csi.driver is not known in this preview.")
             return
         if driver != EFS_CSI:
             return
-        setting = value(args.props, "spec", "csi", "volumeAttributes", "encryptInTransit")
-        options = value(args.props, "spec", "mountOptions", default=[])
+        setting = res.get("spec", "csi", "volumeAttributes", "encryptInTransit")
+        options = res.get("spec", "mountOptions", default=[])
     else:
-        provisioner = value(args.props, "provisioner")
+        provisioner = res.get("provisioner")
         if provisioner != EFS_CSI:
             if provisioner is UNKNOWN:
                 yield Unverifiable("cannot verify: provisioner is not known in this preview.")
             return
-        setting = value(args.props, "parameters", "encryptInTransit")
-        options = value(args.props, "mountOptions", default=[])
-    if setting is UNKNOWN or options is UNKNOWN:
+        setting = res.get("parameters", "encryptInTransit")
+        options = res.get("mountOptions", default=[])
+    if setting is UNKNOWN or has_unknown(options):
         yield Unverifiable("cannot verify: encryptInTransit or mountOptions is not known in this preview.")
         return
     if isinstance(setting, str) and setting.lower() == "false":

@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Invalid, Res, flag
 from ._rule import Unverifiable, resource_rule
 
 KMS_KEY = "aws:kms/key:Key"
 
 
-def _kms(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    spec = value(args.props, "customerMasterKeySpec", default="SYMMETRIC_DEFAULT")
-    spec = value(args.props, "keySpec", default=spec)
+def _kms(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    spec = res.get("customerMasterKeySpec", default="SYMMETRIC_DEFAULT")
+    spec = res.get("keySpec", default=spec)
     if spec not in ("SYMMETRIC_DEFAULT", UNKNOWN):
         return  # AWS rotates only symmetric encryption keys
-    rotation = value(args.props, "enableKeyRotation", default=False)
+    rotation = flag(res.get("enableKeyRotation"), default=False)
     if rotation is UNKNOWN:
         yield Unverifiable("cannot verify: enableKeyRotation is not known in this preview.")
+    elif isinstance(rotation, Invalid):
+        yield Unverifiable(f"cannot verify: enableKeyRotation is {rotation}, which the provider refuses.")
     elif rotation is not True:
         yield "automatic rotation is off; set enable_key_rotation=True."
 

@@ -1,33 +1,43 @@
-"""Load balancer listeners use HTTPS or redirect HTTP to it (advisory)."""
+"""Load balancer listeners use HTTPS or redirect HTTP to it (advisory).
+
+The provider takes ``protocol`` in any case (terraform-provider-aws upper-cases it) and defaults
+it to HTTP on application load balancers.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Res, as_list, value
 from ._rule import ADVISORY, Unverifiable, resource_rule
 
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+ENCRYPTED_OR_NOT_HTTP = ("HTTPS", "TLS", "TCP", "UDP", "TCP_UDP", "QUIC", "TCP_QUIC")
 
 
-def _https(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    protocol = value(args.props, "protocol", default="HTTP")
-    if protocol in ("HTTPS", "TLS", "TCP", "UDP", "TCP_UDP", UNKNOWN):
+def protocol_of(res: Res) -> Any:
+    protocol = res.get("protocol", default="HTTP")
+    return protocol if protocol is UNKNOWN else str(protocol).upper()
+
+
+def _https(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    protocol = protocol_of(res)
+    if protocol is UNKNOWN:
+        yield Unverifiable("cannot verify: the listener's protocol is not known in this preview.")
         return
-    actions = value(args.props, "defaultActions", default=[], shallow=True)
-    if actions is UNKNOWN:
-        yield Unverifiable("cannot verify: defaultActions is not known in this preview.")
+    if protocol in ENCRYPTED_OR_NOT_HTTP:
         return
+    actions = res.get("defaultActions", default=[])
     kinds = [
-        (value(args.props, "defaultActions", i, "type"), value(args.props, "defaultActions", i, "redirect", "protocol"))
-        for i in range(len(actions))
+        (value(a, "type"), value(a, "redirect", "protocol")) if isinstance(a, dict) else (UNKNOWN, UNKNOWN)
+        for a in as_list(actions)
+        if actions is not UNKNOWN
     ]
-    if any(UNKNOWN in kind for kind in kinds):
+    if actions is UNKNOWN or any(UNKNOWN in kind for kind in kinds):
         yield Unverifiable("cannot verify: the listener's actions are not known in this preview.")
-    elif ("redirect", "HTTPS") not in kinds:
+        return
+    if ("redirect", "HTTPS") not in [(str(t).lower(), str(p).upper()) for t, p in kinds]:
         yield (
             "an HTTP listener forwards traffic in clear text; listen on HTTPS with a certificate and redirect "
             "HTTP to it (set certificateArn)."

@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Res
 from ._rule import Unverifiable, resource_rule
-
-LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+from .lb_https import LISTENERS, protocol_of
 
 #: Policies that allow only TLS 1.2 and later.
 TLS12_POLICIES = (
@@ -20,13 +17,17 @@ TLS12_POLICIES = (
 )
 
 
-def _tls_policy(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    if value(args.props, "protocol") not in ("HTTPS", "TLS"):
+def _tls_policy(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    protocol = protocol_of(res)
+    if protocol is UNKNOWN:
+        yield Unverifiable("cannot verify: the listener's protocol is not known in this preview.")
         return
-    policy = value(args.props, "sslPolicy")
+    if protocol not in ("HTTPS", "TLS"):
+        return
+    policy = res.get("sslPolicy")
     if policy is UNKNOWN:
         yield Unverifiable("cannot verify: sslPolicy is not known in this preview.")
-    elif policy is None:
+    elif policy in (None, ""):
         yield (
             "no ssl_policy: AWS's default (ELBSecurityPolicy-2016-08) admits TLS 1.0; set "
             "ELBSecurityPolicy-TLS13-1-2-2021-06."

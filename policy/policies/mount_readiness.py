@@ -1,59 +1,67 @@
 """EFS mounts that would fail on the first deploy, found in the graph before it.
 
 For every ECS service whose task definition mounts an EFS file system, and every Kubernetes
-PersistentVolume of the EFS CSI driver:
+PersistentVolume of the EFS CSI driver, per mount:
 
 1. a mount target in every AZ the workload's subnets span;
-2. a mount target security group that admits TCP 2049 from the workload's security group (or
-   from its subnets' CIDRs);
-3. the VPC has DNS support and DNS hostnames on ("Failed to resolve fs-….efs…");
-4. Fargate platform version 1.4.0 or later;
-5. with IAM authorization on, the task role is granted ClientMount by the file system policy (or
-   by a policy of its own): "access denied by server while mounting";
-6. in private subnets without a default route (no NAT), the ecr.api, ecr.dkr and logs interface
+2. a mount target security group that admits TCP 2049 from the workload's security groups (or
+   from its subnets' CIDRs), however the rule is written (inline, rule resources, ids from
+   config);
+3. Fargate platform version 1.4.0 or later;
+4. the mount's identity may mount the file system *through that access point*, and write when
+   the mount is writable: the task role with IAM authorization on (``iam: ENABLED``), the node
+   role with the ``iam`` mount option, an anonymous client otherwise (EKS Fargate always). EFS
+   grants an action when the file system policy or the identity's policies allow it and neither
+   denies it ("access denied by server while mounting" otherwise); see ``_iam``;
+5. in private subnets without a default route (no NAT), the ecr.api, ecr.dkr and logs interface
    endpoints with private DNS and the S3 gateway endpoint exist (and secretsmanager / ssm when the
    container reads secrets or registry credentials from them), or image pulls fail;
-7. for EFS CSI volumes: 2049 admitted from the EKS cluster security group (Fargate pods and
-   managed nodes use it); the file system policy allows the mount's identity (anonymous without
-   the ``iam`` mount option, which is how EKS Fargate always mounts; the node role with it); on a
-   cluster with Fargate profiles and no nodes, the ``efs.csi.aws.com`` CSIDriver object exists and
-   no StorageClass provisions access points dynamically.
+6. for EFS CSI volumes: 2049 admitted from the EKS cluster security group (Fargate pods and
+   managed nodes use it); on a cluster with Fargate profiles and no nodes, the
+   ``efs.csi.aws.com`` CSIDriver object exists and no StorageClass provisions access points
+   dynamically.
 
-No Security Hub control or checkov check covers mount readiness.
+VPC DNS (needed to resolve ``fs-….efs…``) is the rule ``efs-platform-ec2-vpc-dns-enabled``.
+A value this preview cannot know, or a resource outside the stack that decides a check, gives a
+"cannot verify" naming it, never a silent pass. No Security Hub control or checkov check covers
+mount readiness.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
+from ._containers import containers, json_flag
 from ._graph import (
     SG_TYPES,
+    SUBNET,
     UNKNOWN,
-    NestedView,
+    VPC,
+    Invalid,
+    Refs,
+    Res,
     Stack,
+    admits,
     as_list,
-    ingress_rules,
+    flag,
+    has_unknown,
     json_value,
     label,
-    setting,
-    statements,
-    value,
 )
+from ._iam import MOUNT, WRITE, Request, allows, identity_documents
 from ._rule import Unverifiable, stack_rule
 from .efs_tls_policy import EFS, policies_of
-from .private_subnet_public_ip import ROUTE, SUBNET, TABLES, VPC, subnet_route_tables
+from .private_subnet_public_ip import ROUTE, TABLES, subnet_route_tables
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
+ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
 ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 PV = "kubernetes:core/v1:PersistentVolume"
 FARGATE_PROFILE = "aws:eks/fargateProfile:FargateProfile"
@@ -63,89 +71,152 @@ ADDON = "aws:eks/addon:Addon"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 CSI_DRIVER = "kubernetes:storage.k8s.io/v1:CSIDriver"
 EFS_CSI = "efs.csi.aws.com"
-MOUNT_ACTIONS = {"elasticfilesystem:ClientMount", "elasticfilesystem:*", "*"}
+NFS_PORT = 2049
 
 Finding = tuple[str, str]
 
 
-# -- reading the workload --------------------------------------------------------------------
+@dataclass(frozen=True)
+class Mount:
+    """One EFS mount of a workload."""
+
+    what: str
+    """How the messages name it: "volume 'data' of <task definition>", "<PersistentVolume>"."""
+    file_systems: Refs
+    access_point: Refs
+    """The access point it mounts through (empty when none)."""
+    iam: bool
+    """Whether the client presents an IAM identity (ECS ``iam: ENABLED``, CSI ``iam`` option)."""
+    tls: bool
+    writable: Any
+    """True, False or UNKNOWN: whether some container (pod) may write through it."""
 
 
-def _efs_volumes(td: PolicyResource) -> Any:
-    """The task definition's EFS volumes as (fileSystemId, iam enabled) pairs, or UNKNOWN."""
-    volumes = setting(td, "volumes", default=[], shallow=True)
+# -- reading the workloads -------------------------------------------------------------------
+
+
+def _ecs_mounts(stack: Stack, td: Res) -> Any:
+    """The task definition's EFS mounts, or UNKNOWN."""
+    volumes = td.setting("volumes", default=[])
     if volumes is UNKNOWN:
         return UNKNOWN
-    found = []
+    defined = containers(td)
+    mounts = []
     for i in range(len(as_list(volumes))):
-        config = value(td.props, "volumes", i, "efsVolumeConfiguration", shallow=True)
-        if config is None or config is UNKNOWN:
-            if config is UNKNOWN:
-                return UNKNOWN
+        base = ("volumes", i, "efsVolumeConfiguration")
+        config = td.get(*base)
+        if config is None:
             continue
-        fs_id = value(config, "fileSystemId")
-        iam = value(config, "authorizationConfig", "iam")
-        found.append((fs_id, iam == "ENABLED"))
-    return found
-
-
-def _file_systems(stack: Stack, holder: PolicyResource, prop: str, fs_id: Any) -> Any:
-    """The EFS file systems an id (known or not) inside ``holder.props[prop]`` names."""
-    if fs_id is not UNKNOWN and fs_id is not None:
-        return [fs for fs in stack.of_type(EFS) if value(fs.props, "id") == fs_id] or [
-            d for d in holder.property_dependencies.get(prop, []) if d.resource_type == EFS
-        ]
-    deps = [d for d in holder.property_dependencies.get(prop, []) if d.resource_type == EFS]
-    return deps or UNKNOWN
-
-
-def _subnet_zones(stack: Stack, subnets: list[PolicyResource]) -> Any:
-    zones = set()
-    for subnet in subnets:
-        zone = value(subnet.props, "availabilityZone")
-        if zone is UNKNOWN or zone is None:
-            zone = value(subnet.props, "availabilityZoneId")
-        if zone is UNKNOWN or zone is None:
+        if config is UNKNOWN:
             return UNKNOWN
-        zones.add(zone)
-    return zones
+        name = td.get("volumes", i, "name")
+        writable: Any = False
+        if defined is UNKNOWN or name is UNKNOWN:
+            writable = UNKNOWN
+        else:
+            for c in defined:
+                for point in as_list(c.get("mountPoints")):
+                    if isinstance(point, dict) and point.get("sourceVolume") == name:
+                        readonly = json_flag(point.get("readOnly"))
+                        if readonly is False:
+                            writable = True
+                        elif isinstance(readonly, Invalid) and writable is False:
+                            writable = UNKNOWN
+        mounts.append(
+            Mount(
+                what=f"volume {name!r} of {label(td)}",
+                file_systems=stack.refs(td, (*base, "fileSystemId"), (EFS,)),
+                access_point=stack.refs(td, (*base, "authorizationConfig", "accessPointId"), (ACCESS_POINT,)),
+                iam=td.get(*base, "authorizationConfig", "iam") == "ENABLED",
+                tls=td.get(*base, "transitEncryption") == "ENABLED",
+                writable=writable,
+            )
+        )
+    return mounts
 
 
-def _mount_targets(stack: Stack, fs: PolicyResource) -> Any:
-    targets = []
-    for target in stack.of_type(MOUNT_TARGET):
-        owners = stack.refs(target, "fileSystemId", (EFS,))
-        if owners is UNKNOWN:
-            return UNKNOWN
-        if fs in owners:
-            targets.append(target)
-    return targets
+def parse_volume_handle(handle: str) -> tuple[str, str]:
+    """(file system id, access point id) of an EFS CSI volume handle: ``fs-…``, ``fs-…:/path``,
+    ``fs-…::fsap-…``, or the newer ``efs:fs-…:/path:fsap-…`` (aws-efs-csi-driver
+    ``parseVolumeId``)."""
+    tokens = handle.split(":")
+    if tokens[0] in ("efs", "s3files"):
+        tokens = tokens[1:]
+    fs_id = tokens[0] if tokens else ""
+    ap_id = tokens[2] if len(tokens) >= 3 else ""
+    return fs_id, ap_id
+
+
+def _pv_mount(stack: Stack, pv: Res) -> Any:
+    handle = pv.get("spec", "csi", "volumeHandle")
+    options = pv.get("spec", "mountOptions", default=[])
+    modes = pv.get("spec", "accessModes", default=[])
+    readonly = pv.get("spec", "csi", "readOnly", default=False)
+    if has_unknown(options) or has_unknown(modes) or readonly is UNKNOWN:
+        return UNKNOWN
+    deps = pv.deps.get("spec", ())
+    if handle is UNKNOWN:
+        file_systems = stack.resolve(UNKNOWN, deps, (EFS,))
+        access_point = stack.resolve(UNKNOWN, deps, (ACCESS_POINT,))
+    elif isinstance(handle, str):
+        fs_id, ap_id = parse_volume_handle(handle)
+        file_systems = stack.resolve(fs_id, deps, (EFS,))
+        access_point = stack.resolve(ap_id or None, deps, (ACCESS_POINT,))
+    else:
+        return None
+    lowered = [str(o).lower() for o in as_list(options)]
+    encrypt = str(pv.get("spec", "csi", "volumeAttributes", "encryptInTransit", default="true")).lower()
+    return Mount(
+        what=label(pv),
+        file_systems=file_systems,
+        access_point=access_point,
+        iam="iam" in lowered,
+        # The driver adds tls for access point mounts whatever encryptInTransit says.
+        tls=bool(access_point) or encrypt not in ("false", "0", "f"),
+        writable=not (readonly is True or set(as_list(modes)) == {"ReadOnlyMany"}),
+    )
+
+
+def _zones(subnets: list[Res]) -> Any:
+    """The AZs of ``subnets`` as names (or ids, when every subnet gives an id), or UNKNOWN."""
+    for key in ("availabilityZone", "availabilityZoneId"):
+        zones = {s.get(key) for s in subnets}
+        if not (zones & {None, UNKNOWN}):
+            return zones
+    return UNKNOWN
+
+
+def _mount_targets(stack: Stack, fs: Res) -> tuple[list[Res], bool]:
+    """(the mount targets of ``fs``, whether others may be its own but cannot be placed)."""
+    index = stack.referrers((MOUNT_TARGET,), "fileSystemId", (EFS,))
+    mine = [t for t, exact in index.of(fs) if exact]
+    return mine, bool(index.unplaced) or any(not exact for _, exact in index.of(fs))
 
 
 # -- the checks ------------------------------------------------------------------------------
 
 
-def _zone_coverage(
-    stack: Stack, who: PolicyResource, fs: PolicyResource, subnets: list[PolicyResource]
-) -> Iterator[Finding]:
-    targets = _mount_targets(stack, fs)
-    zones = _subnet_zones(stack, subnets)
-    if targets is UNKNOWN or zones is UNKNOWN:
-        yield Unverifiable(f"cannot verify the mount targets of {label(fs)} for {label(who)}"), who.urn
+def _zone_coverage(stack: Stack, who: Res, fs: Res, subnets: list[Res]) -> Iterator[Finding]:
+    targets, undecided = _mount_targets(stack, fs)
+    zones = _zones(subnets)
+    if zones is UNKNOWN:
+        yield Unverifiable(f"cannot verify the AZs of {label(who)}: its subnets name no zone"), who.urn
         return
-    target_subnets = []
+    target_subnets: list[Res] = []
     for target in targets:
         found = stack.refs(target, "subnetId", (SUBNET,))
-        if found is UNKNOWN or not found:
-            yield Unverifiable(f"cannot verify the subnet of {label(target)}"), who.urn
+        if not found.complete:
+            yield Unverifiable(f"cannot verify {label(target)}: {found.why_not_complete('its subnet')}"), who.urn
             return
-        target_subnets += found
-    covered = _subnet_zones(stack, target_subnets)
+        target_subnets += found.found
+    covered = _zones(target_subnets) if target_subnets else set()
     if covered is UNKNOWN:
         yield Unverifiable(f"cannot verify the zones of the mount targets of {label(fs)}"), who.urn
         return
-    missing = sorted(zones - covered)
-    if missing:
+    missing = sorted(map(str, zones - covered))
+    if missing and undecided:
+        yield Unverifiable(f"cannot verify the mount targets of {label(fs)} for {label(who)}"), who.urn
+    elif missing:
         yield (
             f"{label(who)} runs in {', '.join(missing)}, where {label(fs)} has no mount target; add one per AZ "
             "(SharedFileSystem creates one per subnet it is given).",
@@ -153,54 +224,22 @@ def _zone_coverage(
         )
 
 
-def _admits(stack: Stack, group: PolicyResource, peers: list[Any], cidrs: list[str]) -> Any:
-    """Whether ``group`` admits TCP 2049 from one of ``peers`` (groups, ids of groups outside the
-    stack, or the resources that compute them) or from every one of ``cidrs``."""
-    undecided = False
-    for rule in ingress_rules(stack, group):
-        if rule.unknown:
-            undecided = True
-            continue
-        if not rule.covers(2049):
-            continue
-        if rule.self_reference and group in peers:
-            return True
-        if rule.peers is UNKNOWN:
-            undecided = True
-        elif any(p in peers for p in rule.peers if isinstance(p, (PolicyResource, str))):
-            return True
-        networks = []
-        for c in rule.cidrs:
-            if c is UNKNOWN:
-                undecided = True
-            else:
-                networks.append(ipaddress.ip_network(str(c), strict=False))
-        v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
-        if cidrs and all(any(ipaddress.IPv4Network(c).subnet_of(n) for n in v4) for c in cidrs):
-            return True
-    return UNKNOWN if undecided else False
-
-
-def _nfs_reachable(
-    stack: Stack, who: PolicyResource, fs: PolicyResource, peers: Any, subnets: list[PolicyResource]
-) -> Iterator[Finding]:
-    targets = _mount_targets(stack, fs)
-    if targets is UNKNOWN or peers is UNKNOWN:
-        yield Unverifiable(f"cannot verify NFS access from {label(who)} to {label(fs)}"), who.urn
-        return
-    cidrs = [value(s.props, "cidrBlock") for s in subnets]
-    if any(c is UNKNOWN for c in cidrs):
-        cidrs = []
+def _nfs_reachable(stack: Stack, who: Res, fs: Res, peers: Refs, subnets: list[Res]) -> Iterator[Finding]:
+    targets, undecided = _mount_targets(stack, fs)
+    cidrs = [s.get("cidrBlock") for s in subnets]
+    cidrs = [] if any(c is UNKNOWN or not c for c in cidrs) else cidrs
     for target in targets:
-        groups = stack.refs(target, "securityGroups", SG_TYPES)
-        if groups is UNKNOWN:
+        groups = stack.refs(target, "securityGroups", SG_TYPES, optional=True)
+        if groups.unplaced or not groups.exact:
             yield Unverifiable(f"cannot verify the security groups of {label(target)}"), who.urn
             continue
-        verdicts = [_admits(stack, g, peers, [c for c in cidrs if c]) for g in groups]
+        candidates: list[Res | str] = [*groups.found, *groups.outside]
+        verdicts = [admits(stack, g, peers, cidrs, NFS_PORT) for g in candidates]
         if True in verdicts:
             continue
-        if UNKNOWN in verdicts:
-            yield Unverifiable(f"cannot verify the NFS rules of {label(target)}"), who.urn
+        if UNKNOWN in verdicts or groups.outside:
+            where = f" ({groups.outside[0]} is not in this stack)" if groups.outside else ""
+            yield Unverifiable(f"cannot verify that {label(target)} admits NFS from {label(who)}{where}"), who.urn
         else:
             yield (
                 f"no security group of {label(target)} admits TCP 2049 from {label(who)}'s security groups or "
@@ -208,29 +247,12 @@ def _nfs_reachable(
                 who.urn,
             )
             return
+    if not targets and undecided:
+        yield Unverifiable(f"cannot verify the mount targets of {label(fs)} for {label(who)}"), who.urn
 
 
-def _vpc_dns(stack: Stack, who: PolicyResource, subnets: list[PolicyResource]) -> Iterator[Finding]:
-    seen = set()
-    for subnet in subnets:
-        vpcs = stack.refs(subnet, "vpcId", (VPC,))
-        if vpcs is UNKNOWN:
-            yield Unverifiable(f"cannot verify the VPC of {label(subnet)}"), who.urn
-            continue
-        for vpc in vpcs:
-            if vpc.urn in seen:
-                continue
-            seen.add(vpc.urn)
-            for prop, default in (("enableDnsSupport", True), ("enableDnsHostnames", False)):
-                flag = setting(vpc, prop, default=default)
-                if flag is UNKNOWN:
-                    yield Unverifiable(f"cannot verify {prop} of {label(vpc)}"), who.urn
-                elif flag is not True:
-                    yield f"{label(who)} mounts EFS by name but {label(vpc)} has {prop} off; turn it on.", who.urn
-
-
-def _platform_version(service: PolicyResource) -> Iterator[Finding]:
-    version = setting(service, "platformVersion", default="LATEST")
+def _platform_version(service: Res) -> Iterator[Finding]:
+    version = service.setting("platformVersion", default="LATEST")
     if version is UNKNOWN:
         yield Unverifiable(f"cannot verify the platform version of {label(service)}"), service.urn
         return
@@ -239,135 +261,134 @@ def _platform_version(service: PolicyResource) -> Iterator[Finding]:
         yield f"{label(service)} runs Fargate platform {version}; EFS volumes need 1.4.0 or LATEST.", service.urn
 
 
-def _grants(doc: Any, role_arn: Any) -> bool:
-    for s in statements(doc):
-        if s.get("Effect") != "Allow" or not MOUNT_ACTIONS & set(as_list(s.get("Action"))):
-            continue
-        principal = s.get("Principal")
-        arns = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else as_list(principal)
-        if "*" in arns or role_arn in arns:
-            return True
-    return False
-
-
-def _role_granted(stack: Stack, fs: PolicyResource, role: PolicyResource) -> Any:
-    role_arn = value(role.props, "arn")
-    undecided = False
+def _grants(stack: Stack, who: Res, fs: Res, mount: Mount, identities: Refs | None) -> Iterator[Finding]:
+    """The file system policy (and the identity's policies) allow the mount through its access
+    point, and writing when it is writable. ``identities`` None: an anonymous client."""
     policies, unresolved = policies_of(stack, fs)
-    if unresolved:
-        undecided = True
     if not policies and not unresolved:
-        return True  # no file system policy: EFS allows every client that can reach it
-    for policy in policies:
-        doc = json_value(policy, "policy")
-        if doc is UNKNOWN or role_arn is UNKNOWN:
-            # The document waits for ARNs; it can name the role only if it depends on it.
-            if role in policy.property_dependencies.get("policy", []):
-                return True
-            continue
-        if _grants(doc, role_arn):
-            return True
-    for inline in stack.of_type(ROLE_POLICY):
-        owners = stack.refs(inline, "role", (ROLE,), id_prop="name")
-        if owners is UNKNOWN:
-            undecided = True
-        elif role in owners:
-            doc = json_value(inline, "policy")
-            if doc is UNKNOWN:
-                undecided = True
-            elif any(
-                s.get("Effect") == "Allow" and MOUNT_ACTIONS & set(as_list(s.get("Action"))) for s in statements(doc)
-            ):
-                return True
-    return UNKNOWN if undecided else False
-
-
-def _iam_grant(stack: Stack, service: PolicyResource, td: PolicyResource, fs: PolicyResource) -> Iterator[Finding]:
-    roles = stack.refs(td, "taskRoleArn", (ROLE,), id_prop="arn")
-    if roles is UNKNOWN:
-        yield Unverifiable(f"cannot verify the task role of {label(td)}"), service.urn
+        return  # no file system policy: EFS allows every client that reaches a mount target
+    documents = [json_value(p, "policy") for p in policies] + [UNKNOWN for _ in unresolved]
+    access_points = mount.access_point
+    if access_points.unplaced or access_points.outside or not access_points.exact:
+        ap_arn: Any = UNKNOWN
+    elif access_points.found:
+        ap_arn = access_points.found[0].get("arn", default=UNKNOWN)
+    else:
+        ap_arn = None
+    context = {
+        "aws:SecureTransport": mount.tls,
+        "elasticfilesystem:AccessPointArn": ap_arn,
+        "elasticfilesystem:AccessedViaMountTarget": True,
+        "aws:SourceIp": None,  # mount targets are private addresses; the key is for public ones
+    }
+    fs_arn = fs.get("arn")
+    resource = fs_arn if isinstance(fs_arn, str) else None
+    principals: list[tuple[str, Any, list[Any]]] = []
+    if identities is not None and not identities:
+        yield Unverifiable(f"cannot verify {mount.what}: it mounts with an IAM identity, none in this stack"), who.urn
         return
-    if not roles:
-        if value(td.props, "taskRoleArn") is None:
-            yield (
-                f"{label(td)} mounts {label(fs)} with IAM authorization but has no task role (with iam ENABLED "
-                "the task role is the identity EFS checks); set task_role_arn.",
-                service.urn,
+    if identities is None:
+        principals.append(("an anonymous client", None, []))
+    else:
+        for role in identities.found:
+            arn = role.get("arn")
+            principals.append((label(role), arn if isinstance(arn, str) else UNKNOWN, identity_documents(stack, role)))
+        for arn in identities.outside:
+            principals.append((f"role {arn}", arn, [UNKNOWN]))  # its own policies are outside the stack
+        if identities.unplaced:
+            principals.append(("its role", UNKNOWN, [UNKNOWN]))
+    through = f" through {label(access_points.found[0])}" if access_points.found and access_points.exact else ""
+    wanted = [(MOUNT, "mount")] + ([(WRITE, "write")] if mount.writable is not False else [])
+    for name, principal, identity_policies in principals:
+        for action, verb in wanted:
+            if principal is UNKNOWN:
+                verdict = UNKNOWN
+            else:
+                request = Request(action, resource, principal, context)
+                verdict = allows(documents, identity_policies, request)
+            if verdict is True:
+                continue
+            if verdict is UNKNOWN or (action == WRITE and mount.writable is UNKNOWN):
+                yield (
+                    Unverifiable(f"cannot verify that {name} may {verb} {label(fs)}{through} for {mount.what}"),
+                    who.urn,
+                )
+                continue
+            hint = (
+                "SharedFileSystem.grant_anonymous(access_point)"
+                if identities is None
+                else "SharedFileSystem.grant(role, access_point, writable=...)"
             )
-        return
-    for role in roles:
-        granted = _role_granted(stack, fs, role)
-        if granted is UNKNOWN:
-            yield Unverifiable(f"cannot verify that {label(role)} may mount {label(fs)}"), service.urn
-        elif granted is False:
             yield (
-                f"{label(role)}, the task role of {label(service)}, is not granted elasticfilesystem:ClientMount on "
-                f"{label(fs)}: the mount fails with 'access denied by server'. Use SharedFileSystem.grant(role, "
-                f"access_point).",
-                service.urn,
+                f"{name} may not {verb} {label(fs)}{through} ({action} is not allowed for {mount.what}): "
+                f"{'the mount fails with access denied by server' if verb == 'mount' else 'writes fail'}. "
+                f"Grant it ({hint}).",
+                who.urn,
             )
+            break  # without ClientMount, ClientWrite is moot
 
 
-def _has_default_route(stack: Stack, table: PolicyResource) -> Any:
-    routes = setting(table, "routes", default=[], shallow=True)
+def _has_default_route(stack: Stack, table: Res) -> Any:
+    routes = table.setting("routes", default=[])
     if routes is UNKNOWN:
         return UNKNOWN
-    for i in range(len(as_list(routes))):
-        if value(table.props, "routes", i, "cidrBlock") in ("0.0.0.0/0", UNKNOWN):
+    for route in as_list(routes):
+        if not isinstance(route, dict) or route.get("cidrBlock") in ("0.0.0.0/0", UNKNOWN):
             return True
-    for route in stack.of_type(ROUTE):
-        owner = stack.refs(route, "routeTableId", TABLES)
-        if owner is UNKNOWN:
-            return UNKNOWN
-        if table in owner and setting(route, "destinationCidrBlock") == "0.0.0.0/0":
-            return True
-    return False
+    index = stack.referrers((ROUTE,), "routeTableId", TABLES)
+    if index.unplaced:
+        return UNKNOWN
+    return any(route.setting("destinationCidrBlock") in ("0.0.0.0/0", UNKNOWN) for route, _ in index.of(table))
 
 
-def _endpoints(
-    stack: Stack, who: PolicyResource, subnets: list[PolicyResource], td: PolicyResource
-) -> Iterator[Finding]:
+_ENDPOINTS_NEEDED = {"ecr.api": "interface", "ecr.dkr": "interface", "logs": "interface", "s3": "gateway"}
+
+
+def _endpoints(stack: Stack, who: Res, subnets: list[Res], td: Res) -> Iterator[Finding]:
     for subnet in subnets:
         tables = subnet_route_tables(stack, subnet)
-        if tables is UNKNOWN:
+        if not tables.complete:
             yield Unverifiable(f"cannot verify the routes of {label(subnet)}"), who.urn
             return
-        routes = [_has_default_route(stack, t) for t in tables]
+        routes = [_has_default_route(stack, t) for t in tables.found]
         if True in routes:
             continue
         if UNKNOWN in routes:
             yield Unverifiable(f"cannot verify the routes of {label(subnet)}"), who.urn
             return
         vpcs = stack.refs(subnet, "vpcId", (VPC,))
-        if vpcs is UNKNOWN or not vpcs:
-            yield Unverifiable(f"cannot verify the VPC of {label(subnet)}"), who.urn
+        if not vpcs.complete or not vpcs.found:
+            yield Unverifiable(f"cannot verify the endpoints of {label(subnet)}: its VPC is not in this stack"), who.urn
             return
-        needed = {"ecr.api": "Interface", "ecr.dkr": "Interface", "logs": "Interface", "s3": "Gateway"}
-        definitions = json.dumps(json_value(td, "containerDefinitions") or [])
-        if ":secretsmanager:" in definitions:
-            needed["secretsmanager"] = "Interface"
-        if ":ssm:" in definitions:
-            needed["ssm"] = "Interface"
-        present = set()
-        unplaced = []  # endpoints whose VPC cannot be told
-        for endpoint in stack.of_type(ENDPOINT):
-            owners = stack.refs(endpoint, "vpcId", (VPC,))
-            if owners is UNKNOWN:
-                unplaced.append(endpoint)
-                continue
-            if not set(vpcs) & set(owners):
-                continue
-            service_name = str(value(endpoint.props, "serviceName") or "")
-            kind = setting(endpoint, "vpcEndpointType", default="Gateway")
-            dns = setting(endpoint, "privateDnsEnabled", default=False)
-            for name, wanted in needed.items():
-                if service_name.endswith("." + name) and kind == wanted and (wanted == "Gateway" or dns is True):
-                    present.add(name)
+        needed = dict(_ENDPOINTS_NEEDED)
+        definitions = containers(td)
+        if definitions is UNKNOWN:
+            unsure = True
+        else:
+            unsure = False
+            text = json.dumps(definitions)
+            if ":secretsmanager:" in text:
+                needed["secretsmanager"] = "interface"
+            if ":ssm:" in text:
+                needed["ssm"] = "interface"
+        present: set[str] = set()
+        index = stack.referrers((ENDPOINT,), "vpcId", (VPC,))
+        for vpc in vpcs.found:
+            for endpoint, _ in index.of(vpc):
+                service_name = endpoint.get("serviceName")
+                if not isinstance(service_name, str):
+                    continue
+                kind = str(endpoint.setting("vpcEndpointType", default="Gateway")).lower()
+                dns = flag(endpoint.setting("privateDnsEnabled"), default=False)
+                for name, wanted in needed.items():
+                    if service_name.endswith("." + name) and kind == wanted and (wanted == "gateway" or dns is True):
+                        present.add(name)
         missing = sorted(set(needed) - present)
-        if missing and unplaced:
+        if missing and index.unplaced:
             yield (
                 Unverifiable(
-                    f"cannot verify the endpoints of {label(subnet)}: the VPC of {label(unplaced[0])} is not known"
+                    f"cannot verify the endpoints of {label(subnet)}: the VPC of {label(index.unplaced[0])} is "
+                    "not known"
                 ),
                 who.urn,
             )
@@ -380,109 +401,77 @@ def _endpoints(
                 who.urn,
             )
             return
+        if unsure and not {"secretsmanager", "ssm"} <= present:
+            yield (
+                Unverifiable(
+                    f"cannot verify the endpoints {label(who)} needs: the container definitions of {label(td)} are not "
+                    "known (secrets would need secretsmanager or ssm)"
+                ),
+                who.urn,
+            )
+            return
 
 
 def _ecs(stack: Stack) -> Iterator[Finding]:
     for service in stack.of_type(SERVICE):
-        tds = stack.refs(service, "taskDefinition", (TASK_DEFINITION,), id_prop="arn")
-        if tds is UNKNOWN:
-            yield Unverifiable(f"cannot verify the task definition of {label(service)}"), service.urn
-            continue
-        for td in tds:
-            volumes = _efs_volumes(td)
-            if volumes is UNKNOWN:
+        tds = stack.refs(service, "taskDefinition", (TASK_DEFINITION,))
+        if tds.outside or tds.unplaced:
+            why = tds.why_not_complete("its task definition")
+            yield Unverifiable(f"cannot verify {label(service)}: {why}"), service.urn
+        for td in tds.found:
+            mounts = _ecs_mounts(stack, td)
+            if mounts is UNKNOWN:
                 yield Unverifiable(f"cannot verify the volumes of {label(td)}"), service.urn
                 continue
-            if not volumes:
+            if not mounts:
                 continue
-            network = setting(service, "networkConfiguration", shallow=True)
-            if network is UNKNOWN or network is None:
-                yield Unverifiable(f"cannot verify the network of {label(service)}"), service.urn
+            if not tds.exact:
+                yield Unverifiable(f"cannot verify {label(service)}: its task definition may be {label(td)}"), td.urn
                 continue
-            view = NestedView(service, "networkConfiguration", network)
-            subnets = stack.refs(view, "subnets", (SUBNET,))
-            peers = stack.refs(view, "securityGroups", SG_TYPES)
-            if subnets is UNKNOWN:
-                yield Unverifiable(f"cannot verify the subnets of {label(service)}"), service.urn
-                continue
-            if setting(service, "launchType") != "EC2":
-                yield from _platform_version(service)
-            yield from _vpc_dns(stack, service, subnets)
-            yield from _endpoints(stack, service, subnets, td)
-            for fs_id, iam in volumes:
-                file_systems = _file_systems(stack, td, "volumes", fs_id)
-                if file_systems is UNKNOWN:
-                    yield Unverifiable(f"cannot verify the file system {label(td)} mounts"), service.urn
-                    continue
-                for fs in file_systems:
-                    yield from _zone_coverage(stack, service, fs, subnets)
-                    yield from _nfs_reachable(stack, service, fs, peers, subnets)
-                    if iam:
-                        yield from _iam_grant(stack, service, td, fs)
+            yield from _service_mounts(stack, service, td, mounts)
 
 
-def _cluster_peers(stack: Stack) -> list[Any]:
-    """What EKS pods connect from: each cluster's security group (Fargate pods and managed nodes
-    use it), as its id when known, else as the cluster that computes it."""
-    peers: list[Any] = []
-    for cluster in stack.of_type(EKS):
-        peers.append(cluster)
-        group_id = value(cluster.props, "vpcConfig", "clusterSecurityGroupId")
-        if isinstance(group_id, str):
-            peers.append(group_id)
-    return peers
-
-
-def _anonymous_granted(stack: Stack, fs: PolicyResource) -> Any:
-    """Whether clients without an IAM identity may mount ``fs`` (no policy, or one allowing
-    ClientMount to ``*``)."""
-    policies, unresolved = policies_of(stack, fs)
-    if not policies and not unresolved:
-        return True  # no file system policy: EFS allows every client that can reach it
-    undecided = bool(unresolved)
-    for policy in policies:
-        doc = json_value(policy, "policy")
-        if doc is UNKNOWN:
-            undecided = True
-        elif _grants(doc, "*"):
-            return True
-    return UNKNOWN if undecided else False
-
-
-def _mount_identity(stack: Stack, pv: PolicyResource, fs: PolicyResource) -> Iterator[Finding]:
-    """Without the ``iam`` mount option the driver mounts anonymously (always, on Fargate); with
-    it, as the node's role. The file system policy must allow that identity."""
-    options = value(pv.props, "spec", "mountOptions", default=[])
-    if options is UNKNOWN:
-        yield Unverifiable(f"cannot verify the mount options of {label(pv)}"), pv.urn
+def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) -> Iterator[Finding]:
+    network = service.setting("networkConfiguration")
+    if network is UNKNOWN or network is None:
+        yield Unverifiable(f"cannot verify the network of {label(service)}"), service.urn
         return
-    if "iam" not in [str(o).lower() for o in as_list(options)]:
-        granted = _anonymous_granted(stack, fs)
-        if granted is UNKNOWN:
-            yield Unverifiable(f"cannot verify that {label(fs)} allows {label(pv)}'s mount"), pv.urn
-        elif granted is False:
+    subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
+    if not subnets.complete:
+        yield Unverifiable(f"cannot verify {label(service)}: {subnets.why_not_complete('its subnet')}"), service.urn
+        return
+    peers = stack.refs(service, ("networkConfiguration", "securityGroups"), SG_TYPES)
+    if not peers:
+        # Without security groups, awsvpc tasks get the VPC's default group.
+        vpcs = [v for s in subnets.found for v in stack.refs(s, "vpcId", (VPC,)).found]
+        peers = Refs(tuple(stack.canonical(v, SG_TYPES) for v in vpcs))
+    if service.setting("launchType") != "EC2":
+        yield from _platform_version(service)
+    yield from _endpoints(stack, service, list(subnets.found), td)
+    roles = stack.refs(td, "taskRoleArn", (ROLE,), optional=True)
+    for mount in mounts:
+        if not mount.file_systems.complete:
             yield (
-                f"{label(pv)} mounts without the iam option (EKS Fargate pods always do: they have no IAM identity "
-                f"to present), but the file system policy of {label(fs)} allows no anonymous ClientMount: 'access "
-                "denied by server while mounting'. Grant its access point (SharedFileSystem.grant_anonymous).",
-                pv.urn,
+                Unverifiable(f"cannot verify {mount.what}: {mount.file_systems.why_not_complete('the file system')}"),
+                service.urn,
             )
-        return
-    for group in stack.of_type(NODE_GROUP):
-        roles = stack.refs(group, "nodeRoleArn", (ROLE,), id_prop="arn")
-        if roles is UNKNOWN:
-            yield Unverifiable(f"cannot verify the node role of {label(group)}"), pv.urn
-            continue
-        for role in roles:
-            granted = _role_granted(stack, fs, role)
-            if granted is UNKNOWN:
-                yield Unverifiable(f"cannot verify that {label(role)} may mount {label(fs)}"), pv.urn
-            elif granted is False:
+        for fs in mount.file_systems.found:
+            yield from _zone_coverage(stack, service, fs, list(subnets.found))
+            yield from _nfs_reachable(stack, service, fs, peers, list(subnets.found))
+            if mount.iam and not roles:
                 yield (
-                    f"{label(pv)} mounts with the iam option as the node role {label(role)}, which the file system "
-                    f"policy of {label(fs)} does not grant ClientMount: 'access denied by server while mounting'.",
-                    pv.urn,
+                    f"{label(td)} mounts {label(fs)} with IAM authorization but has no task role (with iam ENABLED "
+                    "the task role is the identity EFS checks); set task_role_arn.",
+                    service.urn,
                 )
+                continue
+            yield from _grants(stack, service, fs, mount, roles if mount.iam else None)
+
+
+def _cluster_peers(stack: Stack) -> Refs:
+    """What EKS pods connect from: each cluster's security group (Fargate pods and managed nodes
+    use it); the cluster stands for the group EKS creates with it."""
+    return Refs(tuple(stack.of_type(EKS)))
 
 
 def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
@@ -491,15 +480,15 @@ def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
     if not stack.of_type(FARGATE_PROFILE) or stack.of_type(NODE_GROUP):
         return
     for sc in stack.of_type(STORAGE_CLASS):
-        if value(sc.props, "provisioner") == EFS_CSI and value(sc.props, "parameters", "provisioningMode") == "efs-ap":
+        if sc.get("provisioner") == EFS_CSI and sc.get("parameters", "provisioningMode") == "efs-ap":
             yield (
                 f"{label(sc)} provisions EFS access points dynamically, which EKS Fargate does not support: claims "
                 "stay Pending. Use a static PersistentVolume (fs-…::fsap-…), or add EC2 nodes.",
                 sc.urn,
             )
-    pvs = [pv for pv in stack.of_type(PV) if value(pv.props, "spec", "csi", "driver") == EFS_CSI]
-    drivers = [d for d in stack.of_type(CSI_DRIVER) if value(d.props, "metadata", "name") in (EFS_CSI, UNKNOWN)]
-    addons = [a for a in stack.of_type(ADDON) if value(a.props, "addonName") == "aws-efs-csi-driver"]
+    pvs = [pv for pv in stack.of_type(PV) if pv.get("spec", "csi", "driver") == EFS_CSI]
+    drivers = [d for d in stack.of_type(CSI_DRIVER) if d.get("metadata", "name") in (EFS_CSI, UNKNOWN)]
+    addons = [a for a in stack.of_type(ADDON) if a.get("addonName") == "aws-efs-csi-driver"]
     if pvs and not drivers and not addons:
         yield (
             f"{label(pvs[0])} uses the EFS CSI driver on EKS Fargate, but the stack creates no CSIDriver "
@@ -510,34 +499,53 @@ def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
 
 def _kubernetes(stack: Stack) -> Iterator[Finding]:
     """EFS CSI PersistentVolumes: the file system has mount targets in every AZ of the EKS
-    Fargate profiles and node groups, reachable on 2049 from the cluster security group, in a VPC
-    with DNS, and a policy that allows the mount's identity; Fargate-only clusters get the
-    CSIDriver object and no dynamic provisioning."""
-    workload_subnets: list[PolicyResource] = []
+    Fargate profiles and node groups, reachable on 2049 from the cluster security group, and a
+    policy that allows the mount's identity; Fargate-only clusters get the CSIDriver object and
+    no dynamic provisioning."""
+    workload_subnets: list[Res] = []
+    placement_known = True
     for token in (FARGATE_PROFILE, NODE_GROUP):
         for group in stack.of_type(token):
             found = stack.refs(group, "subnetIds", (SUBNET,))
-            if found is not UNKNOWN:
-                workload_subnets += found
+            workload_subnets += found.found
+            placement_known = placement_known and found.complete
     peers = _cluster_peers(stack)
+    node_roles = Refs()
+    for group in stack.of_type(NODE_GROUP):
+        found = stack.refs(group, "nodeRoleArn", (ROLE,))
+        node_roles = Refs(
+            node_roles.found + found.found,
+            node_roles.outside + found.outside,
+            node_roles.unplaced or found.unplaced,
+        )
     for pv in stack.of_type(PV):
-        if value(pv.props, "spec", "csi", "driver") != EFS_CSI:
+        driver = pv.get("spec", "csi", "driver")
+        if driver is UNKNOWN:
+            yield Unverifiable(f"cannot verify {label(pv)}: its CSI driver is not known"), pv.urn
             continue
-        handle = value(pv.props, "spec", "csi", "volumeHandle")
-        fs_id = handle.split("::")[0].split(":")[0] if isinstance(handle, str) else handle
-        file_systems = _file_systems(stack, pv, "spec", fs_id)
-        if file_systems is UNKNOWN:
-            yield Unverifiable(f"cannot verify the file system of {label(pv)}"), pv.urn
+        if driver != EFS_CSI:
             continue
-        for fs in file_systems:
-            if workload_subnets:
+        mount = _pv_mount(stack, pv)
+        if mount is None:
+            continue
+        if mount is UNKNOWN:
+            yield Unverifiable(f"cannot verify the mount options of {label(pv)}"), pv.urn
+            continue
+        if not mount.file_systems.complete:
+            yield (
+                Unverifiable(f"cannot verify {label(pv)}: {mount.file_systems.why_not_complete('its file system')}"),
+                pv.urn,
+            )
+        for fs in mount.file_systems.found:
+            if not placement_known:
+                yield Unverifiable(f"cannot verify where the pods of {label(pv)} run"), pv.urn
+            elif workload_subnets:
                 yield from _zone_coverage(stack, pv, fs, workload_subnets)
-                yield from _vpc_dns(stack, pv, workload_subnets)
-            elif not _mount_targets(stack, fs):
+            elif not _mount_targets(stack, fs)[0]:
                 yield f"{label(fs)}, mounted by {label(pv)}, has no mount target.", pv.urn
             if peers:
                 yield from _nfs_reachable(stack, pv, fs, peers, workload_subnets)
-            yield from _mount_identity(stack, pv, fs)
+            yield from _grants(stack, pv, fs, mount, node_roles if mount.iam else None)
     yield from _fargate_only_storage(stack)
 
 
@@ -549,12 +557,13 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[Finding]:
 efs_mount_readiness = stack_rule(
     "efs-platform-efs-mount-readiness",
     "Workloads that mount EFS (ECS services, EFS CSI PersistentVolumes) must be able to: mount "
-    "targets in every AZ they run in, TCP 2049 admitted from their security groups, VPC DNS on, "
-    "Fargate 1.4.0+, their identity allowed by the file system policy (task role, node role, or "
-    "anonymous EKS Fargate mounts), the ECR/S3/logs endpoints in private subnets without NAT, and "
-    "on EKS Fargate the CSIDriver object and static provisioning only. No Security Hub control or "
-    "checkov check covers this.",
+    "targets in every AZ they run in, TCP 2049 admitted from their security groups, Fargate "
+    "1.4.0+, their identity allowed by the file system policy to mount through their access point "
+    "and to write when the mount is writable (task role, node role, or anonymous EKS Fargate "
+    "mounts), the ECR/S3/logs endpoints in private subnets without NAT, and on EKS Fargate the "
+    "CSIDriver object and static provisioning only. No Security Hub control or checkov check "
+    "covers this.",
     _check,
 )
 
-__all__ = ["EKS", "efs_mount_readiness"]
+__all__ = ["EKS", "efs_mount_readiness", "parse_volume_handle"]

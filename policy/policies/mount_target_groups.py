@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Res
 from ._rule import Unverifiable, resource_rule
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    groups = value(args.props, "securityGroups", default=[], shallow=True)
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    groups = res.get("securityGroups", default=[])
     if groups is UNKNOWN:
         yield Unverifiable("cannot verify: securityGroups is not known in this preview.")
     elif groups is None or len(groups) == 0:

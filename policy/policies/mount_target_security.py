@@ -9,37 +9,49 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ._graph import SG_TYPES, UNKNOWN, Stack, label
-from ._graph import ingress_rules as rules_of
+from ._graph import SG_TYPES, UNKNOWN, Ingress, Stack, ingress_of, label, number
 from ._rule import Unverifiable, stack_rule
 
 MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
 
 
+def nfs_only(rule: Ingress) -> Any:
+    """Whether a permission opens exactly TCP 2049: True, False or UNKNOWN."""
+    if UNKNOWN in (rule.protocol, rule.from_port, rule.to_port):
+        return UNKNOWN
+    low, high = number(rule.from_port), number(rule.to_port)
+    return str(rule.protocol).lower() in ("tcp", "6") and low == 2049 and high == 2049
+
+
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
     for target in stack.of_type(MOUNT_TARGET):
-        groups = stack.refs(target, "securityGroups", SG_TYPES)
-        if groups is UNKNOWN:
+        groups = stack.refs(target, "securityGroups", SG_TYPES, optional=True)
+        if groups.unplaced or not groups.exact:
             yield Unverifiable(f"cannot verify {label(target)}: its security groups are not known"), target.urn
-            continue
-        for group in groups:
+        for group in groups.found:
             if group.urn in seen:
                 continue
             seen.add(group.urn)
-            for rule in rules_of(stack, group):
-                if rule.unknown:
+            for rule, exact in ingress_of(stack, group).rules:
+                verdict = nfs_only(rule)
+                if verdict is UNKNOWN:
                     yield (
                         Unverifiable(f"cannot verify {label(rule.holder)}: its protocol or ports are not known"),
                         rule.holder.urn,
                     )
-                elif str(rule.protocol).lower() not in ("tcp", "6") or (rule.from_port, rule.to_port) not in (
-                    (2049, 2049),
-                    (2049.0, 2049.0),
-                ):
+                elif verdict is False and exact:
                     yield (
-                        f"{label(rule.holder)} opens {rule.protocol} {rule.from_port}-{rule.to_port} on "
-                        f"{label(group)}, a group of {label(target)}; mount target groups admit TCP 2049 only.",
+                        f"{label(rule.holder)} opens {rule.ports} on {label(group)}, a group of {label(target)}; "
+                        "mount target groups admit TCP 2049 only.",
+                        rule.holder.urn,
+                    )
+                elif verdict is False:
+                    yield (
+                        Unverifiable(
+                            f"cannot verify {label(rule.holder)}: it opens {rule.ports} on a group that may "
+                            f"be {label(group)}, a group of {label(target)}"
+                        ),
                         rule.holder.urn,
                     )
 

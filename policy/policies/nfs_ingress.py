@@ -2,9 +2,10 @@
 
 Rules are read wherever they are declared: inline on ``aws.ec2.SecurityGroup``, and as
 ``aws.ec2.SecurityGroupRule`` and ``aws.vpc.SecurityGroupIngressRule`` resources; port ranges
-and protocol ``-1`` (all) count. A CIDR is inside the VPC when it lies within the CIDR of the
-group's VPC (or a secondary CIDR associated with it). No Security Hub control or checkov check
-covers NFS specifically.
+and protocol ``-1`` (all) count, and ports given as strings are read as the provider reads them.
+A CIDR is inside the VPC when it lies within the CIDR of the group's VPC (or a secondary CIDR
+associated with it); for a group or VPC outside the stack that cannot be known. No Security Hub
+control or checkov check covers NFS specifically.
 """
 
 from __future__ import annotations
@@ -13,82 +14,96 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
-from ._graph import SECURITY_GROUP, UNKNOWN, Stack, ingress_rules, label, setting, value
+from ._graph import UNKNOWN, VPC, Ingress, Res, Stack, all_ingress, label
 from ._rule import Unverifiable, stack_rule
 
 NFS_PORT = 2049
-VPC = "aws:ec2/vpc:Vpc"
 CIDR_ASSOCIATION = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"
+IPV6_ASSOCIATION = "aws:ec2/vpcIpv6CidrBlockAssociation:VpcIpv6CidrBlockAssociation"
 
 
-def vpc_networks(stack: Stack, group: PolicyResource) -> Any:
-    """The address ranges of the group's VPC, or UNKNOWN."""
-    vpcs = stack.refs(group, "vpcId", (VPC,))
-    if vpcs is UNKNOWN or not vpcs:
+def vpc_networks(stack: Stack, group: Res) -> Any:
+    """The address ranges of the group's VPC, or UNKNOWN (with the reason as a string)."""
+    return stack.memo(("vpc-networks", group.urn), lambda: _vpc_networks(stack, group))
+
+
+def _vpc_networks(stack: Stack, group: Res) -> Any:
+    vpcs = stack.refs(group, "vpcId", (VPC,), optional=True)
+    if not vpcs.complete or not vpcs.found:
         return UNKNOWN
     networks = []
-    for vpc in vpcs:
-        for cidr in (setting(vpc, "cidrBlock"), setting(vpc, "ipv6CidrBlock")):
+    for vpc in vpcs.found:
+        for cidr in (vpc.setting("cidrBlock"), vpc.setting("ipv6CidrBlock")):
             if cidr is UNKNOWN:
                 return UNKNOWN
             if cidr:
-                networks.append(ipaddress.ip_network(cidr, strict=False))
-        for association in stack.of_type(CIDR_ASSOCIATION):
-            owners = stack.refs(association, "vpcId", (VPC,))
-            if owners is UNKNOWN:
-                return UNKNOWN  # it may add a range to this VPC
-            cidr = value(association.props, "cidrBlock")
-            if vpc in owners and cidr:
+                networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        associations = stack.referrers((CIDR_ASSOCIATION, IPV6_ASSOCIATION), "vpcId", (VPC,))
+        if associations.unplaced:
+            return UNKNOWN  # it may add a range to this VPC
+        for association, _ in associations.of(vpc):
+            for prop in ("cidrBlock", "ipv6CidrBlock"):
+                cidr = association.get(prop)
                 if cidr is UNKNOWN:
                     return UNKNOWN
-                networks.append(ipaddress.ip_network(cidr, strict=False))
+                if cidr:
+                    networks.append(ipaddress.ip_network(str(cidr), strict=False))
     return networks
 
 
-def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    for group in stack.of_type(SECURITY_GROUP):
-        networks = None  # read only when a rule needs it
-        for rule in ingress_rules(stack, group):
-            if rule.unknown:
+def _findings(stack: Stack, rule: Ingress) -> Iterator[tuple[str, str]]:
+    covers = rule.covers(NFS_PORT)
+    if covers is False:
+        return
+    for cidr in rule.cidrs:
+        if cidr is UNKNOWN:
+            yield Unverifiable(f"cannot verify {label(rule.holder)}: a source CIDR is not known"), rule.holder.urn
+            continue
+        try:
+            network = ipaddress.ip_network(str(cidr), strict=False)
+        except ValueError:
+            continue  # not a CIDR: the provider refuses it
+        if covers is UNKNOWN:
+            yield (
+                Unverifiable(f"cannot verify {label(rule.holder)}: its protocol or ports are not known"),
+                rule.holder.urn,
+            )
+            continue
+        where = " and ".join(label(g) for g in rule.groups.found) or "its security group"
+        if network.prefixlen == 0:
+            yield (
+                f"{label(rule.holder)} opens NFS (TCP 2049) on {where} to {cidr}; admit only the workloads' "
+                "security groups (SharedFileSystem.allow_from).",
+                rule.holder.urn,
+            )
+            continue
+        if not rule.groups.complete:
+            yield (
+                Unverifiable(
+                    f"cannot verify {label(rule.holder)} (NFS from {cidr}): "
+                    f"{rule.groups.why_not_complete('the security group')}"
+                ),
+                rule.holder.urn,
+            )
+            continue
+        for group in rule.groups.found:
+            networks = vpc_networks(stack, group)
+            if networks is UNKNOWN:
                 yield (
-                    Unverifiable(f"cannot verify {label(rule.holder)}: its protocol or ports are not known"),
+                    Unverifiable(f"cannot verify {label(rule.holder)}: the VPC CIDR of {label(group)} is not known"),
                     rule.holder.urn,
                 )
-                continue
-            if not rule.covers(NFS_PORT):
-                continue
-            for cidr in rule.cidrs:
-                if cidr is UNKNOWN:
-                    yield (
-                        Unverifiable(f"cannot verify {label(rule.holder)}: a source CIDR is not known"),
-                        rule.holder.urn,
-                    )
-                    continue
-                network = ipaddress.ip_network(str(cidr), strict=False)
-                if network.prefixlen == 0:
-                    yield (
-                        f"{label(rule.holder)} opens NFS (TCP 2049) on {label(group)} to {cidr}; admit only the "
-                        "workloads' security groups (SharedFileSystem.allow_from).",
-                        rule.holder.urn,
-                    )
-                    continue
-                if networks is None:
-                    networks = vpc_networks(stack, group)
-                if networks is UNKNOWN:
-                    yield (
-                        Unverifiable(
-                            f"cannot verify {label(rule.holder)}: the VPC CIDR of {label(group)} is not known"
-                        ),
-                        rule.holder.urn,
-                    )
-                elif not any(network.version == n.version and network.subnet_of(n) for n in networks):
-                    yield (
-                        f"{label(rule.holder)} admits NFS (TCP 2049) on {label(group)} from {cidr}, outside the VPC "
-                        f"({', '.join(map(str, networks))}); admit only the workloads inside it.",
-                        rule.holder.urn,
-                    )
+            elif not any(network.version == n.version and network.subnet_of(n) for n in networks):
+                yield (
+                    f"{label(rule.holder)} admits NFS (TCP 2049) on {label(group)} from {cidr}, outside the VPC "
+                    f"({', '.join(map(str, networks))}); admit only the workloads inside it.",
+                    rule.holder.urn,
+                )
+
+
+def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for rule in all_ingress(stack):
+        yield from _findings(stack, rule)
 
 
 nfs_ingress_restricted = stack_rule(
@@ -99,4 +114,4 @@ nfs_ingress_restricted = stack_rule(
     _check,
 )
 
-__all__ = ["nfs_ingress_restricted"]
+__all__ = ["NFS_PORT", "nfs_ingress_restricted", "vpc_networks"]

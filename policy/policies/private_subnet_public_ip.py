@@ -5,144 +5,177 @@ main route table) has a route to an internet gateway. Such a subnet must not ass
 (``mapPublicIpOnLaunch``) or customer-owned IPs: the addresses are useless there today and an
 exposure the day someone adds an internet route. Routes are read both inline
 (``aws.ec2.RouteTable(routes=...)``, ``aws.ec2.DefaultRouteTable``) and as ``aws.ec2.Route``
-resources, through the graph, so the verdict is the same when ids are still unknown.
-Corresponds to Security Hub EC2.15 / checkov CKV_AWS_130 (which flag every subnet).
+resources, through the graph, so the verdict is the same when ids are still unknown. A subnet
+whose routes live outside the stack (an existing VPC's main route table, a route table id from
+config) cannot be verified. Corresponds to Security Hub EC2.15 / checkov CKV_AWS_130 (which flag
+every subnet).
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
-from ._graph import UNKNOWN, Stack, as_list, label, setting, value
+from ._graph import (
+    DEFAULT_ROUTE_TABLE,
+    SUBNET,
+    TABLES,
+    UNKNOWN,
+    VPC,
+    Invalid,
+    Refs,
+    Res,
+    Stack,
+    as_list,
+    flag,
+    label,
+)
 from ._rule import Unverifiable, stack_rule
 
-SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
 ROUTE = "aws:ec2/route:Route"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 MAIN_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation"
 IGW = "aws:ec2/internetGateway:InternetGateway"
-VPC = "aws:ec2/vpc:Vpc"
-TABLES = (ROUTE_TABLE, DEFAULT_ROUTE_TABLE)
+
+__all__ = ["DEFAULT_ROUTE_TABLE", "ROUTE", "SUBNET", "TABLES", "VPC", "Verdict", "is_private", "subnet_route_tables"]
 
 
-def _is_igw(stack: Stack, holder: PolicyResource, prop: str, gateway_id: Any) -> Any:
+@dataclass(frozen=True)
+class Verdict:
+    """True, False or UNKNOWN, and why it is unknown."""
+
+    value: Any
+    why: str = ""
+
+
+def _names_igw(stack: Stack, holder: Res, path: tuple[str | int, ...]) -> Any:
     """Whether a gateway reference names an internet gateway: True, False or UNKNOWN."""
-    if gateway_id is None:
-        return False
-    if isinstance(gateway_id, str):
-        return gateway_id.startswith("igw-") or len(stack.refs(holder, prop, (IGW,))) > 0
-    deps = [d for d in holder.property_dependencies.get(prop, []) if d.resource_type == IGW]
-    return True if deps else UNKNOWN
+    refs = stack.refs(holder, path, (IGW,), optional=True)
+    if refs.found:
+        return True
+    if any(o.startswith("igw-") for o in refs.outside):
+        return True  # AWS ids carry their kind: an internet gateway outside the stack
+    return UNKNOWN if refs.unplaced else False
 
 
-def routes_to_igw(stack: Stack, table: PolicyResource) -> Any:
+def routes_to_igw(stack: Stack, table: Res) -> Any:
     """True, False or UNKNOWN: does this route table hold a route to an internet gateway?"""
     undecided = False
-    routes = setting(table, "routes", default=[], shallow=True)
+    routes = table.setting("routes", default=[])
     if routes is UNKNOWN:
         undecided = True
     else:
         for i in range(len(as_list(routes))):
-            gateway = value(table.props, "routes", i, "gatewayId")
-            if gateway is UNKNOWN:
-                deps = [d for d in table.property_dependencies.get("routes", []) if d.resource_type == IGW]
-                if deps:
-                    return True
-                undecided = True
-            elif isinstance(gateway, str) and gateway.startswith("igw-"):
+            verdict = _names_igw(stack, table, ("routes", i, "gatewayId"))
+            if verdict is True:
                 return True
-    for route in stack.of_type(ROUTE):
-        owner = stack.refs(route, "routeTableId", TABLES, id_prop="id")
-        if table.resource_type == DEFAULT_ROUTE_TABLE and owner == []:
-            owner = stack.refs(route, "routeTableId", TABLES, id_prop="defaultRouteTableId")
-        if owner is UNKNOWN:
-            undecided = True
-            continue
-        if table not in owner:
-            continue
-        verdict = _is_igw(stack, route, "gatewayId", setting(route, "gatewayId"))
-        if verdict is True:
+            undecided = undecided or verdict is UNKNOWN
+    routes_index = stack.referrers((ROUTE,), "routeTableId", TABLES)
+    for route, exact in routes_index.of(table):
+        verdict = _names_igw(stack, route, ("gatewayId",))
+        if verdict is True and exact:
             return True
-        if verdict is UNKNOWN:
-            undecided = True
+        undecided = undecided or verdict is not False
+    for route in routes_index.unplaced:
+        undecided = undecided or _names_igw(stack, route, ("gatewayId",)) is not False
     return UNKNOWN if undecided else False
 
 
-def subnet_route_tables(stack: Stack, subnet: PolicyResource) -> Any:
-    """The route tables that govern a subnet, or UNKNOWN."""
-    tables: list[PolicyResource] = []
-    for association in stack.of_type(ASSOCIATION):
-        subnets = stack.refs(association, "subnetId", (SUBNET,))
-        if subnets is UNKNOWN:
-            return UNKNOWN
-        if subnet in subnets:
-            found = stack.refs(association, "routeTableId", TABLES)
-            if found is UNKNOWN:
-                return UNKNOWN
-            tables.extend(found)
-    if tables:
-        return tables
-    # No explicit association: the VPC's main route table governs the subnet.
+def subnet_route_tables(stack: Stack, subnet: Res) -> Refs:
+    """The route tables that govern a subnet: its explicit association, or the VPC's main route
+    table (a ``MainRouteTableAssociation``, the adopting ``DefaultRouteTable``, or the VPC itself
+    standing for the main table AWS created with it)."""
+    associations = stack.referrers((ASSOCIATION,), "subnetId", (SUBNET,))
+    if associations.unplaced:
+        return Refs(unplaced=True)  # an association whose subnet is not known may be this one's
+    found: list[Res] = []
+    outside: list[str] = []
+    exact = True
+    for association, association_exact in associations.of(subnet):
+        tables = stack.refs(association, "routeTableId", TABLES)
+        if tables.unplaced:
+            return Refs(unplaced=True)
+        found += tables.found
+        outside += tables.outside
+        exact = exact and association_exact and tables.exact
+    if found or outside:
+        return Refs(tuple(found), tuple(outside), exact=exact)
     vpcs = stack.refs(subnet, "vpcId", (VPC,))
-    if vpcs is UNKNOWN:
-        return UNKNOWN
-    for vpc in vpcs:
-        for main in stack.of_type(MAIN_ASSOCIATION):
-            owner = stack.refs(main, "vpcId", (VPC,))
-            if owner is UNKNOWN:
-                return UNKNOWN
-            if vpc in owner:
-                found = stack.refs(main, "routeTableId", TABLES)
-                if found is UNKNOWN:
-                    return UNKNOWN
-                tables.extend(found)
-        for default in stack.of_type(DEFAULT_ROUTE_TABLE):
-            owner = stack.refs(default, "defaultRouteTableId", (VPC,), id_prop="defaultRouteTableId")
-            if owner is UNKNOWN:
-                return UNKNOWN
-            if vpc in owner:
-                tables.append(default)
-    return tables
+    if not vpcs.complete:
+        return Refs(outside=vpcs.outside, unplaced=vpcs.unplaced or not vpcs.exact)
+    mains = stack.referrers((MAIN_ASSOCIATION,), "vpcId", (VPC,))
+    if mains.unplaced:
+        return Refs(unplaced=True)
+    for vpc in vpcs.found:
+        chosen = mains.of(vpc)
+        for main, main_exact in chosen:
+            tables = stack.refs(main, "routeTableId", TABLES)
+            if tables.unplaced:
+                return Refs(unplaced=True)
+            found += tables.found
+            outside += tables.outside
+            exact = exact and main_exact and tables.exact
+        if not chosen:
+            found.append(stack.canonical(vpc, TABLES))
+    return Refs(tuple(found), tuple(outside), exact=exact)
 
 
-def is_private(stack: Stack, subnet: PolicyResource) -> Any:
-    """True, False or UNKNOWN: no route table of the subnet routes to an internet gateway."""
+def is_private(stack: Stack, subnet: Res) -> Verdict:
+    """Whether no route table of the subnet routes to an internet gateway."""
+    return stack.memo(("is-private", subnet.urn), lambda: _is_private(stack, subnet))
+
+
+def _is_private(stack: Stack, subnet: Res) -> Verdict:
     tables = subnet_route_tables(stack, subnet)
-    if tables is UNKNOWN:
-        return UNKNOWN
-    verdicts = [routes_to_igw(stack, t) for t in tables]
+    if tables.outside:
+        return Verdict(UNKNOWN, f"its route table {tables.outside[0]} is not in this stack")
+    if tables.unplaced:
+        return Verdict(UNKNOWN, "its route tables cannot be resolved in this preview")
+    verdicts = [routes_to_igw(stack, t) for t in tables.found]
+    if not tables.exact:
+        if all(v is True for v in verdicts):
+            return Verdict(False)
+        if all(v is False for v in verdicts):
+            return Verdict(True)
+        return Verdict(UNKNOWN, "its route tables cannot be resolved in this preview")
     if any(v is True for v in verdicts):
-        return False
+        return Verdict(False)
     if any(v is UNKNOWN for v in verdicts):
-        return UNKNOWN
-    return True
+        return Verdict(UNKNOWN, "the routes of its route tables are not known in this preview")
+    return Verdict(True)
+
+
+def maps_public_ips(subnet: Res) -> dict[str, Any]:
+    """The public-address flags a subnet sets (True, UNKNOWN or Invalid), by property."""
+    found = {}
+    for prop in ("mapPublicIpOnLaunch", "mapCustomerOwnedIpOnLaunch"):
+        v = flag(subnet.setting(prop), default=False)
+        if v is not False:
+            found[prop] = v
+    return found
 
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for subnet in stack.of_type(SUBNET):
-        maps = [
-            prop
-            for prop in ("mapPublicIpOnLaunch", "mapCustomerOwnedIpOnLaunch")
-            if setting(subnet, prop, default=False) is not False
-        ]
+        maps = maps_public_ips(subnet)
         if not maps:
             continue
         private = is_private(stack, subnet)
-        unknown_flags = [p for p in maps if setting(subnet, p) is UNKNOWN]
-        if private is UNKNOWN:
+        if private.value is False:
+            continue
+        unclear = [p for p, v in maps.items() if v is UNKNOWN or isinstance(v, Invalid)]
+        if private.value is UNKNOWN:
             yield (
                 Unverifiable(
-                    f"cannot verify {label(subnet)}: it may map public IPs ({', '.join(maps)}) and its "
-                    "route tables cannot be resolved in this preview"
+                    f"cannot verify {label(subnet)}: it may map public IPs ({', '.join(maps)}) and {private.why}"
                 ),
                 subnet.urn,
             )
-        elif private is True and unknown_flags:
-            yield Unverifiable(f"cannot verify {label(subnet)}: {', '.join(unknown_flags)} is not known"), subnet.urn
-        elif private is True:
+        elif unclear:
+            yield Unverifiable(f"cannot verify {label(subnet)}: {', '.join(unclear)} is not known"), subnet.urn
+        else:
             yield (
                 f"{label(subnet)} has no route to an internet gateway (a private subnet) but sets "
                 f"{', '.join(maps)}; set map_public_ip_on_launch=False.",

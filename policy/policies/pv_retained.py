@@ -10,22 +10,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import ResourceValidationArgs
-
-from ._graph import UNKNOWN, value
+from ._graph import UNKNOWN, Res
 from ._rule import ADVISORY, Unverifiable, resource_rule
 
 PV = "kubernetes:core/v1:PersistentVolume"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
-def _check(args: ResourceValidationArgs, config: dict[str, Any]) -> Iterator[str]:
-    if args.resource_type == PV:
-        policy = value(args.props, "spec", "persistentVolumeReclaimPolicy", default="Retain")
+def _check(res: Res, config: dict[str, Any]) -> Iterator[str]:
+    if res.type == PV:
+        # A static PersistentVolume defaults to Retain; a StorageClass's volumes to Delete.
+        policy = res.get("spec", "persistentVolumeReclaimPolicy", default="Retain")
     else:
-        if value(args.props, "provisioner") != "efs.csi.aws.com":
+        provisioner = res.get("provisioner")
+        if provisioner is UNKNOWN:
+            yield Unverifiable("cannot verify: the provisioner is not known in this preview.")
             return
-        policy = value(args.props, "reclaimPolicy", default="Delete")
+        if provisioner != "efs.csi.aws.com":
+            return
+        policy = res.get("reclaimPolicy", default="Delete")
     if policy is UNKNOWN:
         yield Unverifiable("cannot verify: the reclaim policy is not known in this preview.")
     elif policy != "Retain":

@@ -1,7 +1,12 @@
 """IAM policies of ECS task roles grant no ``*`` actions (advisory).
 
 A task role is the application's identity; ``*`` or ``service:*`` actions give a compromised
-container everything. Security Hub IAM.21; checkov CKV_AWS_290 (CKV_AWS_63 for ``*``).
+container everything. Policies are read wherever they are attached: ``inline_policies`` and
+``managed_policy_arns`` on the role, ``aws.iam.RolePolicy``, ``aws.iam.RolePolicyAttachment``
+of a policy in the stack, or of an AWS managed policy by ARN (``AdministratorAccess``,
+``PowerUserAccess`` and the ``…FullAccess`` policies grant ``*`` or ``service:*``). A customer
+managed policy or a role outside the stack cannot be verified. Security Hub IAM.21; checkov
+CKV_AWS_290 (CKV_AWS_63 for ``*``).
 """
 
 from __future__ import annotations
@@ -9,16 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from pulumi_policy import PolicyResource
-
-from ._graph import UNKNOWN, Stack, as_list, json_text, json_value, label, setting, statements, value
+from ._graph import UNKNOWN, Res, Stack, as_list, label, statements
+from ._iam import role_documents
 from ._rule import ADVISORY, Unverifiable, stack_rule
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-POLICY = "aws:iam/policy:Policy"
+#: AWS managed policies whose documents allow ``*`` or ``service:*`` actions.
+AWS_WILDCARD_POLICIES = ("AdministratorAccess", "PowerUserAccess")
 
 
 def _wildcards(document: Any) -> list[str]:
@@ -26,45 +29,41 @@ def _wildcards(document: Any) -> list[str]:
     for s in statements(document):
         if s.get("Effect") == "Allow":
             found += [a for a in as_list(s.get("Action")) if isinstance(a, str) and (a == "*" or a.endswith(":*"))]
+            if "NotAction" in s:
+                found.append("NotAction " + ", ".join(map(str, as_list(s.get("NotAction")))))
     return found
 
 
-def _documents(stack: Stack, role: PolicyResource) -> Iterator[tuple[PolicyResource, Any]]:
-    inline_policies = setting(role, "inlinePolicies", default=[], shallow=True)
-    if inline_policies is UNKNOWN:
-        yield role, UNKNOWN
-    else:
-        for i in range(len(inline_policies)):
-            yield role, _inline(role, i)
-    for inline in stack.of_type(ROLE_POLICY):
-        owners = stack.refs(inline, "role", (ROLE,), id_prop="name")
-        if owners is UNKNOWN or role in owners:
-            yield inline, UNKNOWN if owners is UNKNOWN else json_value(inline, "policy")
-    for attachment in stack.of_type(ATTACHMENT):
-        owners = stack.refs(attachment, "role", (ROLE,), id_prop="name")
-        if owners is UNKNOWN or role in owners:
-            policies = stack.refs(attachment, "policyArn", (POLICY,), id_prop="arn")
-            if policies is UNKNOWN:
-                yield attachment, UNKNOWN
-                continue
-            for policy in policies:
-                yield policy, json_value(policy, "policy")
-
-
-def _inline(role: PolicyResource, index: int) -> Any:
-    policy = value(role.props, "inlinePolicies", index, "policy")
-    return UNKNOWN if policy is UNKNOWN else json_text(policy)
-
-
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    roles: list[PolicyResource] = []
+    roles: dict[str, Res] = {}
     for td in stack.of_type(TASK_DEFINITION):
-        found = stack.refs(td, "taskRoleArn", (ROLE,), id_prop="arn")
-        roles += [] if found is UNKNOWN else [r for r in found if r not in roles]
-    for role in roles:
-        for holder, document in _documents(stack, role):
+        found = stack.refs(td, "taskRoleArn", (ROLE,), optional=True)
+        roles.update((r.urn, r) for r in found.found)
+        for arn in found.outside:
+            yield Unverifiable(f"cannot verify the task role {arn} of {label(td)}: it is not in this stack"), td.urn
+        if found.unplaced:
+            yield Unverifiable(f"cannot verify the task role of {label(td)}: it is not known in this preview"), td.urn
+    for role in roles.values():
+        for holder, document in role_documents(stack, role):
             if document is UNKNOWN:
                 yield Unverifiable(f"cannot verify {label(holder)} of task role {label(role)}"), holder.urn
+                continue
+            if isinstance(document, str):  # the ARN of a managed policy outside the stack
+                name = document.rsplit("/", 1)[-1]
+                if ":iam::aws:policy/" in document:
+                    if name in AWS_WILDCARD_POLICIES or name.endswith("FullAccess"):
+                        yield (
+                            f"{label(holder)} attaches the AWS managed policy {name} to task role {label(role)}: it "
+                            "allows '*' or 'service:*' actions; name the actions the application needs.",
+                            holder.urn,
+                        )
+                else:
+                    yield (
+                        Unverifiable(
+                            f"cannot verify the policy {document} of task role {label(role)}: it is not in this stack"
+                        ),
+                        holder.urn,
+                    )
                 continue
             wild = _wildcards(document)
             if wild:
