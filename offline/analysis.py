@@ -22,6 +22,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.policy import _normalize_config
+from pulumi_policy.proxy import UnknownValueError
 
 from .engine import STACK_TYPE, Graph, Resource
 from .project import StackConfig
@@ -173,7 +174,7 @@ def _options(r: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
     return opts
 
 
-class _Providers:
+class Providers:
     """The provider of each resource: its explicit provider resource, or the default provider
     the CLI would create for its package, configured from the stack config."""
 
@@ -201,11 +202,45 @@ class _Providers:
         )
 
 
-def analyze(
-    pack: LoadedPack, graph: Graph, stack: StackConfig, user_config: dict[str, Any] | None = None
-) -> list[Violation]:
-    """Configure the pack, run every resource policy on every resource's inputs and every stack
-    policy on the whole graph; return the diagnostics as violations."""
+class PolicyCrash(PolicyPackError):
+    """A policy raised while checking the program (a defect of the policy, not a verdict)."""
+
+    def __init__(self, policy: str, cause: BaseException) -> None:
+        self.policy = policy
+        self.cause = cause
+        super().__init__(f"policy {policy} crashed: {type(cause).__name__}: {cause}")
+
+
+def _guard(pack: LoadedPack) -> None:
+    """Make a policy that raises (other than the SDK's own unknown-value and not-applicable
+    signals) fail with its name, once per loaded pack."""
+    if getattr(pack.servicer, "_offline_guarded", False):
+        return
+    passthrough: tuple[type[BaseException], ...] = (UnknownValueError, *_sdk_signals())
+    for policy in getattr(pack.servicer, "_PolicyAnalyzerServicer__policies", []):
+        validate = policy.validate
+
+        def guarded(*args: Any, _validate: Any = validate, _name: str = policy.name) -> Any:
+            try:
+                return _validate(*args)
+            except passthrough:
+                raise
+            except Exception as e:
+                raise PolicyCrash(_name, e) from e
+
+        policy.validate = guarded
+    pack.servicer._offline_guarded = True
+
+
+def _sdk_signals() -> tuple[type[BaseException], ...]:
+    from pulumi_policy import policy as sdk  # noqa: PLC0415 - private names of the pinned SDK
+
+    return tuple(t for t in (getattr(sdk, "_NotApplicableError", None),) if isinstance(t, type))
+
+
+def configure(pack: LoadedPack, user_config: dict[str, Any] | None = None) -> None:
+    """Configure the pack's policies (levels and properties) as the CLI does before analyzing."""
+    _guard(pack)
     config = effective_config(pack, user_config)
     request = analyzer_pb2.ConfigureAnalyzerRequest()
     for name, (level, props) in config.items():
@@ -214,33 +249,33 @@ def analyze(
         request.policyConfig[name].CopyFrom(policy_config)
     pack.servicer.Configure(request, None)
 
-    providers = _Providers(graph, stack)
-    violations: list[Violation] = []
 
-    def collect(response: Any, default_urn: str) -> None:
-        for d in response.diagnostics:
-            violations.append(
-                Violation(
-                    policy_pack=d.policyPackName or pack.name,
-                    policy=d.policyName,
-                    level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
-                    urn=d.urn or default_urn,
-                    message=d.message,
-                )
-            )
-
-    for r in graph.resources:
-        if r.type == STACK_TYPE:
-            continue
-        analyze_request = analyzer_pb2.AnalyzeRequest(
-            type=r.type, properties=r.inputs, urn=r.urn, name=r.name, options=_options(r)
+def _violations(pack: LoadedPack, response: Any, default_urn: str) -> list[Violation]:
+    return [
+        Violation(
+            policy_pack=d.policyPackName or pack.name,
+            policy=d.policyName,
+            level=_LEVEL_NAMES.get(d.enforcementLevel, "advisory"),
+            urn=d.urn or default_urn,
+            message=d.message,
         )
-        provider = providers.of(r)
-        if provider is not None:
-            analyze_request.provider.CopyFrom(provider)
-        collect(pack.servicer.Analyze(analyze_request, None), r.urn)
+        for d in response.diagnostics
+    ]
 
-    stack_request = analyzer_pb2.AnalyzeStackRequest()
+
+def analyze_resource(pack: LoadedPack, r: Resource, providers: Providers) -> list[Violation]:
+    """Every resource policy on one resource's inputs (the CLI's Analyze call)."""
+    request = analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.inputs, urn=r.urn, name=r.name, options=_options(r))
+    provider = providers.of(r)
+    if provider is not None:
+        request.provider.CopyFrom(provider)
+    return _violations(pack, pack.servicer.Analyze(request, None), r.urn)
+
+
+def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[Violation]:
+    """Every stack policy on the whole graph: each resource's outputs, parent, dependencies and
+    property dependencies (the CLI's AnalyzeStack call)."""
+    request = analyzer_pb2.AnalyzeStackRequest()
     for r in graph.resources:
         resource = analyzer_pb2.AnalyzerResource(
             type=r.type,
@@ -256,9 +291,23 @@ def analyze(
         provider = providers.of(r)
         if provider is not None:
             resource.provider.CopyFrom(provider)
-        stack_request.resources.append(resource)
-    collect(pack.servicer.AnalyzeStack(stack_request, None), "")
-    return violations
+        request.resources.append(resource)
+    return _violations(pack, pack.servicer.AnalyzeStack(request, None), "")
+
+
+def analyze(
+    pack: LoadedPack, graph: Graph, stack: StackConfig, user_config: dict[str, Any] | None = None
+) -> list[Violation]:
+    """Configure the pack, run every resource policy on every resource's inputs and every stack
+    policy on the whole graph; return the diagnostics as violations. A policy that raises gives
+    :class:`PolicyCrash` naming it."""
+    configure(pack, user_config)
+    providers = Providers(graph, stack)
+    violations: list[Violation] = []
+    for r in graph.resources:
+        if r.type != STACK_TYPE:
+            violations += analyze_resource(pack, r, providers)
+    return violations + analyze_stack(pack, graph, providers)
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:

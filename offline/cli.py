@@ -100,7 +100,12 @@ def preview(args: argparse.Namespace) -> int:
         where = _program_location(cause, stack.program_dir)
         return _fail(f"the program failed: {type(cause).__name__}: {cause}{where}")
 
-    violations = analysis.analyze(pack, graph, stack, user_config) if pack is not None else []
+    try:
+        violations = analysis.analyze(pack, graph, stack, user_config) if pack is not None else []
+    except analysis.PolicyCrash as e:
+        if args.traceback:
+            traceback.print_exception(e.cause)
+        return _fail(f"{e} (run with --traceback for where)")
 
     out = sys.stdout
     mode = "preview of a new stack (unknowns)" if args.unknowns else "offline preview"

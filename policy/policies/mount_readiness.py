@@ -480,7 +480,11 @@ def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
     if not stack.of_type(FARGATE_PROFILE) or stack.of_type(NODE_GROUP):
         return
     for sc in stack.of_type(STORAGE_CLASS):
-        if sc.get("provisioner") == EFS_CSI and sc.get("parameters", "provisioningMode") == "efs-ap":
+        provisioner = sc.get("provisioner")
+        mode = sc.get("parameters", "provisioningMode") if provisioner in (EFS_CSI, UNKNOWN) else None
+        if UNKNOWN in (provisioner, mode):
+            yield Unverifiable(f"cannot verify whether {label(sc)} provisions EFS access points"), sc.urn
+        elif provisioner == EFS_CSI and mode == "efs-ap":
             yield (
                 f"{label(sc)} provisions EFS access points dynamically, which EKS Fargate does not support: claims "
                 "stay Pending. Use a static PersistentVolume (fs-…::fsap-…), or add EC2 nodes.",

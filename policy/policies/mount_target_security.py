@@ -25,7 +25,19 @@ def nfs_only(rule: Ingress) -> Any:
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
     seen: set[str] = set()
-    for target in stack.of_type(MOUNT_TARGET):
+    targets = stack.of_type(MOUNT_TARGET)
+    if targets:
+        # Permissions whose group is not known may open a mount target's group.
+        for rule in ingress_of(stack, "").unplaced:
+            if nfs_only(rule) is not True:
+                yield (
+                    Unverifiable(
+                        f"cannot verify {label(rule.holder)}: its security group is not known, and it opens "
+                        f"{rule.ports}"
+                    ),
+                    rule.holder.urn,
+                )
+    for target in targets:
         groups = stack.refs(target, "securityGroups", SG_TYPES, optional=True)
         if groups.unplaced or not groups.exact:
             yield Unverifiable(f"cannot verify {label(target)}: its security groups are not known"), target.urn

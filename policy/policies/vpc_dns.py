@@ -59,11 +59,15 @@ def _has_efs_volume(stack: Stack, service: Res) -> Any:
 
 
 def dns_users(stack: Stack) -> tuple[dict[str, str], list[Res]]:
-    """(VPC urn -> why it needs DNS, resources that need it in a VPC not known here)."""
+    """(VPC urn -> why it needs DNS, resources that may need it where this preview cannot tell:
+    in a VPC not known here, or whose need is not known)."""
     needs: dict[str, str] = {}
     unplaced: list[Res] = []
 
-    def need(who: Res, vpcs: Refs, why: str) -> None:
+    def need(who: Res, vpcs: Refs, why: str, certain: Any = True) -> None:
+        if certain is not True:
+            unplaced.append(who)
+            return
         for vpc in vpcs.found:
             needs.setdefault(vpc.urn, f"{label(who)} {why}")
         if vpcs.unplaced:
@@ -76,17 +80,22 @@ def dns_users(stack: Stack) -> tuple[dict[str, str], list[Res]]:
         if efs is False:
             continue
         subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
-        need(service, _vpcs_of_subnets(stack, subnets), "mounts EFS in it")
-    if any(pv.get("spec", "csi", "driver") in (EFS_CSI, UNKNOWN) for pv in stack.of_type(PV)):
+        need(service, _vpcs_of_subnets(stack, subnets), "mounts EFS in it", efs)
+    drivers = {pv.get("spec", "csi", "driver") for pv in stack.of_type(PV)}
+    if drivers & {EFS_CSI, UNKNOWN}:
         for cluster in stack.of_type(EKS):
             subnets = stack.refs(cluster, ("vpcConfig", "subnetIds"), (SUBNET,))
-            need(cluster, _vpcs_of_subnets(stack, subnets), "runs pods that mount EFS in it")
+            certain = True if EFS_CSI in drivers else UNKNOWN
+            need(cluster, _vpcs_of_subnets(stack, subnets), "runs pods that mount EFS in it", certain)
     for endpoint in stack.of_type(ENDPOINT):
-        if str(endpoint.setting("vpcEndpointType", default="Gateway")).lower() != "interface":
+        kind = endpoint.setting("vpcEndpointType", default="Gateway")
+        dns = flag(endpoint.setting("privateDnsEnabled"), default=False)
+        if (kind is not UNKNOWN and str(kind).lower() != "interface") or dns is False:
             continue
-        if flag(endpoint.setting("privateDnsEnabled"), default=False) is False:
-            continue
-        need(endpoint, stack.refs(endpoint, "vpcId", (VPC,)), "is an interface endpoint with private DNS in it")
+        certain = True if kind is not UNKNOWN and dns is True else UNKNOWN
+        need(
+            endpoint, stack.refs(endpoint, "vpcId", (VPC,)), "is an interface endpoint with private DNS in it", certain
+        )
     return needs, unplaced
 
 

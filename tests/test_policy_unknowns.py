@@ -1,0 +1,171 @@
+"""No rule crashes on an unknown value, and no verdict is lost silently.
+
+For every fixture program below and every resource in it, each input property is made unknown in
+turn (as a preview of a new stack shows a value computed from another resource's output: unknown,
+with a property dependency on that resource). The pack must then:
+
+* not raise (a crash is a defect of the rule, whatever the program);
+* keep every verdict it reached with the value known, or say that it cannot verify it: the same
+  rule reports an advisory "can't run policy ... during preview". A verdict that disappears
+  without one is a silent pass.
+
+The mutated graph is analyzed as the CLI would: the changed resource's inputs by the resource
+policies (the others' answers cannot change), the whole graph by the stack policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from google.protobuf import struct_pb2
+from pulumi.runtime import rpc
+
+from offline import analysis, engine, project
+from offline.analysis import LoadedPack, Providers, Violation
+from offline.engine import STACK_TYPE, Graph, Resource
+from offline.project import StackConfig
+from tests import test_policy_eks, test_policy_network, test_policy_stack
+from tests.conftest import FIXTURES, REGION, ROOT, preview_cli, run
+
+OPAQUE = "test:index:Opaque"
+
+
+def _programs() -> dict[str, Callable[[], Graph]]:
+    """Fixture graphs: compliant baselines and variants that each carry violations to lose."""
+    stack_cases = {
+        "stack-baseline": test_policy_stack.BASELINE,
+        "stack-violations": replace(
+            test_policy_stack.BASELINE,
+            assign_public_ip=True,
+            mount_target_zones=(0,),
+            extra_efs_sg_port=22,
+            nfs_cidr="0.0.0.0/0",
+            task_role_wildcard=True,
+            platform_version="1.3.0",
+            endpoints=("ecr.api",),
+        ),
+        "stack-policy-gaps": replace(test_policy_stack.BASELINE, file_system_policy="tls-only", dns_hostnames=False),
+        "eks-baseline": test_policy_eks.BASELINE,
+        "eks-violations": replace(
+            test_policy_eks.BASELINE, nfs_from_cluster=False, anonymous_grant=False, dynamic_class=True
+        ),
+        "network-violations": replace(
+            test_policy_network.BASELINE, private_maps_ip=True, dns_hostnames=False, rule_on_default_sg=True
+        ),
+    }
+    programs: dict[str, Callable[[], Graph]] = {
+        name: (lambda p=program: run(p).graph) for name, program in stack_cases.items()
+    }
+    for fixture in sorted(p.name for p in FIXTURES.iterdir() if (p / "Pulumi.test.yaml").is_file()):
+        programs[f"fixture-{fixture}"] = lambda f=fixture: engine.run(project.load(FIXTURES / f, "test"))
+    return programs
+
+
+PROGRAMS = _programs()
+
+
+@pytest.fixture(scope="module")
+def stack_config() -> StackConfig:
+    return StackConfig("test", "test", ROOT, ROOT / "__main__.py", {"aws:region": REGION})
+
+
+def _unknown(struct: struct_pb2.Struct, key: str) -> struct_pb2.Struct:
+    copy = struct_pb2.Struct()
+    copy.CopyFrom(struct)
+    if key in copy.fields:
+        copy.fields[key].string_value = rpc.UNKNOWN
+    return copy
+
+
+def _mutations(graph: Graph) -> list[tuple[Resource, str]]:
+    return [
+        (r, key)
+        for r in graph.resources
+        if r.custom and r.type != STACK_TYPE and not r.type.startswith("pulumi:providers:")
+        for key in sorted(r.inputs.fields)
+        if not key.startswith("__")
+    ]
+
+
+def _key(v: Violation) -> tuple[str, str, str]:
+    return (v.policy, v.level, v.urn)
+
+
+def _cannot_run(v: Violation) -> bool:
+    return v.level == "advisory" and "can't run policy" in v.message
+
+
+@pytest.mark.parametrize("program", list(PROGRAMS))
+def test_every_unknown_input_keeps_the_verdict_or_says_it_cannot(
+    pack: LoadedPack, stack_config: StackConfig, program: str
+) -> None:
+    graph = PROGRAMS[program]()
+    opaque = Resource(
+        urn=f"urn:pulumi:{graph.stack}::{graph.project}::{OPAQUE}::opaque",
+        type=OPAQUE,
+        name="opaque",
+        parent=None,
+        custom=True,
+        inputs=struct_pb2.Struct(),
+        dependencies=[],
+        property_dependencies={},
+        provider="",
+        protect=False,
+        retain_on_delete=False,
+        delete_before_replace=None,
+        ignore_changes=[],
+        additional_secret_outputs=[],
+        aliases=[],
+        id="opaque",
+    )
+    graph = replace(graph, resources=[*graph.resources, opaque])
+    analysis.configure(pack)
+    providers = Providers(graph, stack_config)
+    by_resource = {r.urn: analysis.analyze_resource(pack, r, providers) for r in graph.resources}
+    baseline_stack = analysis.analyze_stack(pack, graph, providers)
+    verdicts = {_key(v) for vs in by_resource.values() for v in vs} | {_key(v) for v in baseline_stack}
+    assert verdicts or program.endswith("baseline"), "a violations fixture must have verdicts to lose"
+
+    lost: list[str] = []
+    for resource, key in _mutations(graph):
+        changed = replace(
+            resource,
+            inputs=_unknown(resource.inputs, key),
+            outputs=_unknown(resource.outputs, key),
+            property_dependencies={**resource.property_dependencies, key: [opaque.urn]},
+        )
+        mutated = replace(graph, resources=[changed if r is resource else r for r in graph.resources])
+        try:
+            after_resource = analysis.analyze_resource(pack, changed, providers)
+            after_stack = analysis.analyze_stack(pack, mutated, providers)
+        except analysis.PolicyCrash as e:
+            pytest.fail(f"{program}: {resource.type} '{resource.name}'.{key} unknown: {e}")
+        after = {_key(v) for v in after_resource + after_stack}
+        for urn, found in by_resource.items():
+            if urn != resource.urn:
+                after |= {_key(v) for v in found}
+        said = {v.policy for v in after_resource + after_stack if _cannot_run(v)}
+        for policy, level, urn in sorted(verdicts - after):
+            if policy not in said:
+                lost.append(f"{resource.type} '{resource.name}'.{key} unknown: {policy} [{level}] on {urn} lost")
+    assert not lost, "\n".join(lost)
+
+
+def test_a_crashing_policy_exits_2_naming_it(tmp_path: Path) -> None:
+    """A rule that raises is a defect of the pack, not a verdict: one line naming it, exit 2."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 1.0.0\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import PolicyPack, StackValidationPolicy\n"
+        "def validate(args, report):\n"
+        "    return 1 // 0\n"
+        "PolicyPack('broken', policies=[StackValidationPolicy(name='divides', description='d', validate=validate)])\n"
+    )
+    result = preview_cli("--stack", "test", "--program", FIXTURES / "open_nfs", "--policy-pack", tmp_path, "--quiet")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: policy divides crashed: ZeroDivisionError: integer division or modulo by zero "
+        "(run with --traceback for where)"
+    ]
