@@ -44,9 +44,10 @@ previews: $(VENV)/.installed
 	  done; \
 	done
 
-## benchmark: time of the bare imports and of the dev and prod previews
+## benchmark: time of the bare imports, the dev and prod previews, and the pack at scale
 benchmark: $(VENV)/.installed
 	$(PY) benchmarks/preview.py
+	$(PY) benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

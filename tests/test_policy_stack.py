@@ -10,6 +10,7 @@ those cases assert exactly that.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 
 import pulumi
@@ -46,6 +47,18 @@ class Platform:
     service_in_public_subnets: bool = False
     task_role_wildcard: bool = False
     private_subnet_maps_ip: bool = False
+    nfs_rule_style: str = "vpc-rule"
+    """How NFS from the tasks is written: "vpc-rule" (aws.vpc.SecurityGroupIngressRule), "inline"
+    (ingress=[...] on the group, naming the tasks' group by id), "ec2-rule-text" (an
+    aws.ec2.SecurityGroupRule with ports and protocol as strings: "2049", "6")."""
+    nfs_peer: str = "tasks"  # "tasks" | "other": the group the NFS rule admits
+    assign_public_ip_text: str | None = None
+    """assign_public_ip as a string, as some programs pass it ("true", "false")."""
+    service_network_from_config: bool = False
+    """The service's subnets and security group as literal ids (an existing VPC): not in the stack."""
+    grant_access_point: str = "own"  # "own" | "other" | "any": the access point the grant names
+    grant_write: bool = True
+    container_read_only: bool = False
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -109,16 +122,36 @@ class Platform:
             )
 
         fs = aws.efs.FileSystem("fs", encrypted=True, kms_key_id=KEY, opts=pulumi.ResourceOptions(protect=True))
-        efs_sg = aws.ec2.SecurityGroup("efs", vpc_id=vpc.id, description="mount targets")
         task_sg = aws.ec2.SecurityGroup("tasks", vpc_id=vpc.id, description="tasks")
-        if self.allow_nfs_from_tasks:
+        other_sg = aws.ec2.SecurityGroup("other", vpc_id=vpc.id, description="something else")
+        peer = task_sg if self.nfs_peer == "tasks" else other_sg
+        inline = self.allow_nfs_from_tasks and self.nfs_rule_style == "inline"
+        efs_sg = aws.ec2.SecurityGroup(
+            "efs",
+            vpc_id=vpc.id,
+            description="mount targets",
+            ingress=[{"protocol": "tcp", "from_port": 2049, "to_port": 2049, "security_groups": [peer.id]}]
+            if inline
+            else None,
+        )
+        if self.allow_nfs_from_tasks and self.nfs_rule_style == "vpc-rule":
             aws.vpc.SecurityGroupIngressRule(
                 "nfs-from-tasks",
                 security_group_id=efs_sg.id,
-                referenced_security_group_id=task_sg.id,
+                referenced_security_group_id=peer.id,
                 ip_protocol="tcp",
                 from_port=2049,
                 to_port=2049,
+            )
+        if self.allow_nfs_from_tasks and self.nfs_rule_style == "ec2-rule-text":
+            aws.ec2.SecurityGroupRule(
+                "nfs-from-tasks",
+                type="ingress",
+                security_group_id=efs_sg.id,
+                source_security_group_id=peer.id,
+                protocol="6",
+                from_port="2049",  # type: ignore[arg-type]  # the provider converts it
+                to_port="2049",  # type: ignore[arg-type]
             )
         if self.extra_efs_sg_port:
             aws.vpc.SecurityGroupIngressRule(
@@ -148,14 +181,17 @@ class Platform:
         for i in self.mount_target_zones:
             subnet = public[i] if (self.mount_target_in_public_subnet and i == 1) else private[i]
             aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=[efs_sg.id])
-        ap = aws.efs.AccessPoint(
-            "ap",
-            file_system_id=fs.id,
-            posix_user={"uid": 1000, "gid": 1000},
-            root_directory={
-                "path": "/app",
-                "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "750"},
-            },
+        ap, other_ap = (
+            aws.efs.AccessPoint(
+                name,
+                file_system_id=fs.id,
+                posix_user={"uid": 1000, "gid": 1000},
+                root_directory={
+                    "path": f"/{name}",
+                    "creation_info": {"owner_uid": 1000, "owner_gid": 1000, "permissions": "750"},
+                },
+            )
+            for name in ("ap", "other-ap")
         )
         trust = json.dumps(
             {
@@ -183,12 +219,11 @@ class Platform:
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         }
         grantee = other_role if self.file_system_policy == "tls-only" else task_role
-        grant = {
-            "Effect": "Allow",
-            "Principal": {"AWS": grantee.arn},
-            "Resource": fs.arn,
-            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-        }
+        actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if self.grant_write else [])
+        grant = {"Effect": "Allow", "Principal": {"AWS": grantee.arn}, "Resource": fs.arn, "Action": actions}
+        if self.grant_access_point != "any":
+            granted_ap = ap if self.grant_access_point == "own" else other_ap
+            grant["Condition"] = {"StringEquals": {"elasticfilesystem:AccessPointArn": granted_ap.arn}}
         documents = {"tls-and-grant": (deny, grant), "grant-only": (grant,), "tls-only": (deny, grant)}
         if self.file_system_policy in documents:
             aws.efs.FileSystemPolicy(
@@ -200,7 +235,7 @@ class Platform:
             "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1",
             "user": "1000:1000",
             "readonlyRootFilesystem": True,
-            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+            "mountPoints": [{"sourceVolume": "data", "containerPath": "/data", "readOnly": self.container_read_only}],
         }
         task = aws.ecs.TaskDefinition(
             "task",
@@ -224,6 +259,14 @@ class Platform:
         )
         cluster = aws.ecs.Cluster("cluster")
         subnets = public if self.service_in_public_subnets else private
+        network: dict[str, object] = {
+            "subnets": [s.id for s in subnets],
+            "security_groups": [task_sg.id],
+            "assign_public_ip": self.assign_public_ip_text or self.assign_public_ip,
+        }
+        if self.service_network_from_config:
+            network.update(subnets=["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
+                           security_groups=["sg-0a1b2c3d4e5f60718"])  # fmt: skip
         aws.ecs.Service(
             "service",
             cluster=cluster.arn,
@@ -231,11 +274,7 @@ class Platform:
             launch_type="FARGATE",
             platform_version=self.platform_version,
             desired_count=2,
-            network_configuration={
-                "subnets": [s.id for s in subnets],
-                "security_groups": [task_sg.id],
-                "assign_public_ip": self.assign_public_ip,
-            },
+            network_configuration=network,
         )
 
 
@@ -344,6 +383,71 @@ def test_one_change_one_violation(pack: LoadedPack, case: str, unknowns: bool) -
     assert result - unverifiable(result) == expected
     if unknowns:  # nothing else may hide behind "cannot verify" but the policy document
         assert unverifiable(result) <= PREVIEW_BLIND
+
+
+# Programs written in other styles: what must be read the same way whatever the form.
+STYLE_CASES = {
+    "nfs-inline-names-the-tasks-group": ({"nfs_rule_style": "inline"}, set()),
+    "nfs-inline-names-another-group": (
+        {"nfs_rule_style": "inline", "nfs_peer": "other"},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "nfs-ec2-rule-with-ports-as-text": ({"nfs_rule_style": "ec2-rule-text"}, set()),
+    "nfs-ec2-rule-with-ports-as-text-names-another-group": (
+        {"nfs_rule_style": "ec2-rule-text", "nfs_peer": "other"},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "nfs-rule-names-another-group": ({"nfs_peer": "other"}, {("efs-mount-readiness", "mandatory", "service")}),
+    "public-ip-as-text-true": ({"assign_public_ip_text": "true"}, {("ecs-service-private", "mandatory", "service")}),
+    "public-ip-as-text-false": ({"assign_public_ip_text": "false"}, set()),
+    "grant-without-an-access-point-condition": ({"grant_access_point": "any"}, set()),
+    "read-only-grant-for-a-read-only-mount": ({"grant_write": False, "container_read_only": True}, set()),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("case", list(STYLE_CASES))
+def test_every_form_of_a_program_is_read_the_same_way(pack: LoadedPack, case: str, unknowns: bool) -> None:
+    change, expected = STYLE_CASES[case]
+    result = stack_findings(pack, replace(BASELINE, **change), unknowns)
+    assert result - unverifiable(result) == expected
+    if unknowns:
+        assert unverifiable(result) <= PREVIEW_BLIND
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"grant_access_point": "other"}, id="granted-on-another-access-point"),
+        pytest.param({"grant_write": False}, id="read-only-grant-for-a-writable-mount"),
+    ],
+)
+def test_grants_are_checked_per_access_point_and_for_writing(pack: LoadedPack, change: dict) -> None:
+    platform = replace(BASELINE, **change)
+    assert stack_findings(pack, platform, unknowns=False) == {("efs-mount-readiness", "mandatory", "service")}
+    (v,) = [v for v in violations(pack, platform) if v.policy == "efs-platform-efs-mount-readiness"]
+    action = "ClientWrite" if "grant_write" in change else "ClientMount"
+    assert f"elasticfilesystem:{action} is not allowed" in v.message and "AccessPoint 'ap'" in v.message
+    # A new stack's document is opaque: the same grant is reported as not verifiable, not passed.
+    verb = "write" if "grant_write" in change else "mount"
+    assert any(f"'task' may {verb} " in part for part in blind_spots(pack, platform))
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_a_network_outside_the_stack_is_unverifiable_never_passed(pack: LoadedPack, unknowns: bool) -> None:
+    result = violations(pack, replace(BASELINE, service_network_from_config=True), unknowns)
+    assert not [v for v in result if v.level == "mandatory"]
+    said = {v.policy: v.message for v in result if v.level == "advisory"}
+    for rule in ("efs-platform-ecs-service-private", "efs-platform-efs-mount-readiness"):
+        assert "subnet-0a1b2c3d4e5f60718 is not in this stack" in said[rule]
+
+
+def test_messages_show_ports_as_integers_and_one_pack_version(pack: LoadedPack) -> None:
+    result = violations(pack, replace(BASELINE, extra_efs_sg_port=22, file_system_policy="tls-only"), unknowns=True)
+    (ports,) = [v for v in result if v.policy == "efs-platform-efs-mount-target-sg-nfs-only"]
+    assert "opens tcp 22 on" in ports.message
+    versions = {m for v in result for m in re.findall(r"policy pack '[^']*@v([^']+)'", v.message)}
+    assert versions == {pack.version}
 
 
 def test_nat_makes_endpoints_optional(pack: LoadedPack) -> None:
