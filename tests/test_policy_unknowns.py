@@ -61,6 +61,16 @@ def _programs() -> dict[str, Callable[[], Graph]]:
     }
     for fixture in sorted(p.name for p in FIXTURES.iterdir() if (p / "Pulumi.test.yaml").is_file()):
         programs[f"fixture-{fixture}"] = lambda f=fixture: engine.run(project.load(FIXTURES / f, "test"))
+    # Programs in other styles, each with the defect of one of its modes (the compliant modes are
+    # the same programs with fewer verdicts to lose); scale_like repeats one unit twenty times.
+    styles = FIXTURES / "styles"
+    for program in sorted(p.name for p in styles.iterdir() if p.name != "scale_like"):
+        for stack_file in sorted((styles / program).glob("Pulumi.*.yaml")):
+            stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+            if stack not in ("test", "lookup-invoke"):
+                programs[f"style-{program}-{stack}"] = lambda p=program, s=stack: engine.run(
+                    project.load(styles / p, s)
+                )
     return programs
 
 

@@ -13,6 +13,7 @@ No Security Hub control or checkov check covers this.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ._graph import SUBNET, UNKNOWN, VPC, Invalid, Refs, Res, Stack, flag, label
@@ -58,70 +59,81 @@ def _has_efs_volume(stack: Stack, service: Res) -> Any:
     return verdict
 
 
-def dns_users(stack: Stack) -> tuple[dict[str, str], list[Res]]:
-    """(VPC urn -> why it needs DNS, resources that may need it where this preview cannot tell:
-    in a VPC not known here, or whose need is not known)."""
-    needs: dict[str, str] = {}
-    unplaced: list[Res] = []
+@dataclass
+class DnsUser:
+    who: Res
+    why: str
+    """What it does in the VPC: "is an EFS mount target", "mounts EFS"..."""
+    vpcs: Refs
+    certain: Any
+    """True, or UNKNOWN when whether it needs DNS is not known in this preview."""
 
-    def need(who: Res, vpcs: Refs, why: str, certain: Any = True) -> None:
-        if certain is not True:
-            unplaced.append(who)
-            return
-        for vpc in vpcs.found:
-            needs.setdefault(vpc.urn, f"{label(who)} {why}")
-        if vpcs.unplaced:
-            unplaced.append(who)
 
+def dns_users(stack: Stack) -> list[DnsUser]:
+    """What resolves EFS or private endpoint names, and in which VPCs."""
+    users: list[DnsUser] = []
     for target in stack.of_type(MOUNT_TARGET):
-        need(target, _vpcs_of_subnets(stack, stack.refs(target, "subnetId", (SUBNET,))), "is an EFS mount target in it")
+        vpcs = _vpcs_of_subnets(stack, stack.refs(target, "subnetId", (SUBNET,)))
+        users.append(DnsUser(target, "is an EFS mount target", vpcs, True))
     for service in stack.of_type(SERVICE):
         efs = _has_efs_volume(stack, service)
-        if efs is False:
-            continue
-        subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
-        need(service, _vpcs_of_subnets(stack, subnets), "mounts EFS in it", efs)
+        if efs is not False:
+            subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
+            users.append(DnsUser(service, "mounts EFS", _vpcs_of_subnets(stack, subnets), efs))
     drivers = {pv.get("spec", "csi", "driver") for pv in stack.of_type(PV)}
     if drivers & {EFS_CSI, UNKNOWN}:
         for cluster in stack.of_type(EKS):
             subnets = stack.refs(cluster, ("vpcConfig", "subnetIds"), (SUBNET,))
             certain = True if EFS_CSI in drivers else UNKNOWN
-            need(cluster, _vpcs_of_subnets(stack, subnets), "runs pods that mount EFS in it", certain)
+            users.append(DnsUser(cluster, "runs pods that mount EFS", _vpcs_of_subnets(stack, subnets), certain))
     for endpoint in stack.of_type(ENDPOINT):
         kind = endpoint.setting("vpcEndpointType", default="Gateway")
         dns = flag(endpoint.setting("privateDnsEnabled"), default=False)
         if (kind is not UNKNOWN and str(kind).lower() != "interface") or dns is False:
             continue
         certain = True if kind is not UNKNOWN and dns is True else UNKNOWN
-        need(
-            endpoint, stack.refs(endpoint, "vpcId", (VPC,)), "is an interface endpoint with private DNS in it", certain
-        )
-    return needs, unplaced
+        vpcs = stack.refs(endpoint, "vpcId", (VPC,))
+        users.append(DnsUser(endpoint, "is an interface endpoint with private DNS", vpcs, certain))
+    return users
+
+
+def _dns_off(vpc: Res) -> list[tuple[str, Any]]:
+    """(attribute, its value) for each DNS attribute of ``vpc`` that is not on."""
+    found = []
+    for prop, default in (("enableDnsSupport", True), ("enableDnsHostnames", False)):
+        setting = flag(vpc.setting(prop), default=default)
+        if setting is not True:
+            found.append((prop, setting))
+    return found
 
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    needs, unplaced = dns_users(stack)
-    for vpc in stack.of_type(VPC):
-        for prop, default in (("enableDnsSupport", True), ("enableDnsHostnames", False)):
-            setting = flag(vpc.setting(prop), default=default)
-            if setting is True:
-                continue
-            why = needs.get(vpc.urn)
-            if why is None and not unplaced:
-                continue  # nothing in this VPC resolves EFS or endpoint names
-            if setting is UNKNOWN or isinstance(setting, Invalid):
-                yield Unverifiable(f"cannot verify {label(vpc)}: {prop} is not known in this preview"), vpc.urn
-            elif why is None:
+    reported: set[tuple[str, str]] = set()
+    for user in dns_users(stack):
+        if user.vpcs.outside or user.vpcs.unplaced:
+            where = f"{user.vpcs.outside[0]} is not in this stack" if user.vpcs.outside else "it is not known here"
+            yield (
+                Unverifiable(
+                    f"cannot verify the DNS attributes of the VPC in which {label(user.who)} {user.why}: {where}"
+                ),
+                user.who.urn,
+            )
+        for vpc in user.vpcs.found:
+            for prop, setting in _dns_off(vpc):
+                if (vpc.urn, prop) in reported:
+                    continue
+                if setting is UNKNOWN or isinstance(setting, Invalid) or user.certain is not True:
+                    why = (
+                        f"{prop} is not known in this preview"
+                        if user.certain is True
+                        else (f"{prop} is off, and {label(user.who)} may need it")
+                    )
+                    yield Unverifiable(f"cannot verify {label(vpc)}: {why}"), vpc.urn
+                    continue
+                reported.add((vpc.urn, prop))
                 yield (
-                    Unverifiable(
-                        f"cannot verify {label(vpc)}: {prop} is off, and the VPC of {label(unplaced[0])} is not known"
-                    ),
-                    vpc.urn,
-                )
-            else:
-                yield (
-                    f"{label(vpc)} has {prop} off, but {why}: names do not resolve ('Failed to resolve fs-…'); set "
-                    f"{prop}=True.",
+                    f"{label(vpc)} has {prop} off, but {label(user.who)} {user.why} in it: names do not resolve "
+                    f"('Failed to resolve fs-…'); set {prop}=True.",
                     vpc.urn,
                 )
 

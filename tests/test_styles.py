@@ -1,0 +1,256 @@
+"""Foreign programs in other people's styles (``tests/fixtures/styles/``): inline rules and rule
+resources, ids from config, looked-up subnets, table-driven services, a hand-written VPC, a
+program-local component, a loop of twenty copies. Each reads ``mode``: ``ok`` builds a stack
+that satisfies every rule of the pack, every other mode introduces exactly one defect.
+
+Expectations follow what AWS would do with the stack, not what the pack happens to say. They are
+the same with known outputs and as a preview of a new stack (``--unknowns``), except where such
+a preview truly cannot know a value: a file system policy built from ARNs of resources not
+created yet, container definitions that embed a new repository's URL. Those findings must then
+be advisory "cannot verify" diagnostics: never absent, never mandatory.
+
+Each (program, mode, unknowns) is previewed once through the CLI; the tests below read the same
+result. A case where the pack disagrees with AWS is marked ``xfail(strict=True)`` with the reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import FIXTURES, preview_cli, read_json
+
+STYLES = FIXTURES / "styles"
+P = "efs-platform-"
+MOUNT = P + "efs-mount-readiness"
+TLS_POLICY = P + "efs-policy-denies-insecure-transport"
+NFS = P + "ec2-nfs-ingress-restricted"
+NFS_ONLY = P + "efs-mount-target-sg-nfs-only"
+SERVICE_PRIVATE = P + "ecs-service-private"
+PLACEMENT = P + "private-placement"
+PRIVATE_IP = P + "ec2-private-subnet-no-public-ip"
+DEFAULT_SG = P + "ec2-default-security-group-closed"
+VPC_DNS = P + "ec2-vpc-dns-enabled"
+CREDENTIALS = P + "ecs-no-aws-credentials-in-env"
+CONTAINER_RULES = frozenset(
+    {CREDENTIALS, P + "ecs-no-privileged-containers", P + "ecs-readonly-root-filesystem", P + "ecs-non-root-user"}
+)
+
+#: A file system policy whose document embeds the ARNs of the file system, its access points and
+#: task roles is unknown until they exist: in a new stack neither its TLS deny nor its grants
+#: can be read.
+POLICY_FROM_ARNS = frozenset({TLS_POLICY, MOUNT})
+#: The same, for a stack without EFS clients (the grants are not asked).
+TLS_FROM_ARNS = frozenset({TLS_POLICY})
+#: Where placement is decided by subnets of another stack (ids from config, read by id).
+OUTSIDE_SUBNETS = frozenset({SERVICE_PRIVATE, MOUNT, PLACEMENT, VPC_DNS})
+
+
+@dataclass(frozen=True)
+class Case:
+    mandatory: frozenset[tuple[str, str]] = frozenset()
+    """(policy, "type::name") violations, with known outputs and in a new stack alike."""
+    known_only: frozenset[tuple[str, str]] = frozenset()
+    """Mandatory with known outputs; in a new stack the deciding value is unknown, so the policy
+    must be an advisory "cannot verify" there (listed in ``new_stack`` too)."""
+    unverifiable: frozenset[str] = frozenset()
+    """Policies that must say "cannot verify" (advisory) in both modes."""
+    new_stack: frozenset[str] = frozenset()
+    """Policies that must say "cannot verify" (advisory) in a preview of a new stack only."""
+    error: str | None = None
+    """The run must fail with exit 2 and this text on stderr (an engine limit, not a policy)."""
+
+    def expected_mandatory(self, unknowns: bool) -> set[tuple[str, str]]:
+        return set(self.mandatory) | (set() if unknowns else set(self.known_only))
+
+    def expected_unverifiable(self, unknowns: bool) -> set[str]:
+        return set(self.unverifiable) | (set(self.new_stack) if unknowns else set())
+
+
+def _f(*items: Any) -> frozenset[Any]:
+    return frozenset(items)
+
+
+CASES: dict[tuple[str, str], Case] = {
+    # 1. Inline rules on the mount target group.
+    ("inline_sg", "ok"): Case(new_stack=POLICY_FROM_ARNS),
+    ("inline_sg", "wrong-peer"): Case(
+        mandatory=_f((MOUNT, "aws:ecs/service:Service::app")), new_stack=POLICY_FROM_ARNS
+    ),
+    ("inline_sg", "world"): Case(
+        mandatory=_f((NFS, "aws:ec2/securityGroup:SecurityGroup::efs")), new_stack=POLICY_FROM_ARNS
+    ),
+    # 2. ec2.SecurityGroupRule with string ports, vpc.SecurityGroupIngressRule with protocol "6".
+    ("rule_resources_mixed", "ok"): Case(new_stack=POLICY_FROM_ARNS),
+    # All traffic from outside the VPC on a mount target group: NFS from outside the VPC, and
+    # more than TCP 2049 on a mount target's group.
+    ("rule_resources_mixed", "port-range-all"): Case(
+        mandatory=_f(
+            (NFS, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::peered-all"),
+            (NFS_ONLY, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule::peered-all"),
+        ),
+        new_stack=POLICY_FROM_ARNS,
+    ),
+    # 3. Subnets and the tasks' group as ids from config: placement cannot be verified.
+    ("ids_from_config", "ok"): Case(unverifiable=OUTSIDE_SUBNETS, new_stack=TLS_FROM_ARNS),
+    ("ids_from_config", "public-ip-string"): Case(
+        mandatory=_f((SERVICE_PRIVATE, "aws:ecs/service:Service::reports")),
+        unverifiable=OUTSIDE_SUBNETS,
+        new_stack=TLS_FROM_ARNS,
+    ),
+    # 4. Two services, one access point each, one file system policy.
+    ("multi_service_access_points", "ok"): Case(new_stack=POLICY_FROM_ARNS),
+    ("multi_service_access_points", "wrong-ap"): Case(
+        known_only=_f((MOUNT, "aws:ecs/service:Service::jobs")), new_stack=POLICY_FROM_ARNS
+    ),
+    ("multi_service_access_points", "readonly-grant-for-writer"): Case(
+        known_only=_f((MOUNT, "aws:ecs/service:Service::web")), new_stack=POLICY_FROM_ARNS
+    ),
+    # 5. Private subnets on the VPC's main route table.
+    ("hand_vpc_main_table", "ok"): Case(new_stack=TLS_FROM_ARNS),
+    # The subnet's flag is the defect; by the pack's definition (a subnet that maps public IPs is
+    # not private, whatever its routes) the mount target placed in it is reported too.
+    ("hand_vpc_main_table", "private-maps-ip"): Case(
+        mandatory=_f(
+            (PRIVATE_IP, "aws:ec2/subnet:Subnet::hand-private-b"),
+            (PLACEMENT, "aws:efs/mountTarget:MountTarget::hand-efs-b"),
+        ),
+        new_stack=TLS_FROM_ARNS,
+    ),
+    # 6. Subnets read by id (aws.ec2.Subnet.get): placement cannot be verified.
+    ("data_source_subnets", "ok"): Case(unverifiable=OUTSIDE_SUBNETS, new_stack=TLS_FROM_ARNS),
+    ("data_source_subnets", "public-ip"): Case(
+        mandatory=_f((SERVICE_PRIVATE, "aws:ecs/service:Service::ledger")),
+        unverifiable=OUTSIDE_SUBNETS,
+        new_stack=TLS_FROM_ARNS,
+    ),
+    ("data_source_subnets", "lookup-invoke"): Case(error="'aws:ec2/getSubnets:getSubnets'"),
+    # 7. Container definitions from Output.json_dumps of a new repository's URL.
+    ("task_def_from_repo", "ok"): Case(new_stack=POLICY_FROM_ARNS | CONTAINER_RULES),
+    ("task_def_from_repo", "aws-keys-in-env"): Case(
+        known_only=_f((CREDENTIALS, "aws:ecs/taskDefinition:TaskDefinition::catalog")),
+        new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,
+    ),
+    # 8. Twenty copies of one shape.
+    ("scale_like", "ok"): Case(new_stack=TLS_FROM_ARNS),
+    ("scale_like", "cell-07-default-sg"): Case(
+        mandatory=_f((DEFAULT_SG, "aws:ec2/vpc:Vpc::cell-07")), new_stack=TLS_FROM_ARNS
+    ),
+}
+
+#: (test, program, mode, unknowns) -> what the pack does wrong.
+PACK_DIFFERS: dict[tuple[str, str, str, bool], str] = {}
+
+
+def _stack(mode: str) -> str:
+    return "test" if mode == "ok" else mode
+
+
+@functools.cache
+def preview(program: str, mode: str, unknowns: bool) -> tuple[int, str, dict[str, Any] | None]:
+    """(exit status, stdout and stderr, JSON document) of one CLI run, shared by every test."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "preview.json"
+        args = ["--stack", _stack(mode), "--program", STYLES / program, "--json", out, "--quiet"]
+        result = preview_cli(*args, *(["--unknowns"] if unknowns else []))
+        document = read_json(out) if out.exists() else None
+    return result.returncode, result.stdout + result.stderr, document
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _previews_in_parallel(request: pytest.FixtureRequest) -> None:
+    """Run the previews the selected tests need up front, as many at a time as there are CPUs."""
+    keys = {
+        (item.callspec.params["program"], item.callspec.params["mode"], item.callspec.params["unknowns"])
+        for item in request.session.items
+        if item.path == Path(__file__) and hasattr(item, "callspec")
+    }
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        list(pool.map(lambda key: preview(*key), sorted(keys)))
+
+
+def tail(urn: str) -> str:
+    """``type::name`` of a URN (without the parent types a component puts before the type)."""
+    parts = urn.split("::")
+    return f"{parts[2].rsplit('$', 1)[-1]}::{parts[3]}"
+
+
+def findings(program: str, mode: str, unknowns: bool) -> list[dict[str, Any]]:
+    status, output, document = preview(program, mode, unknowns)
+    assert document is not None and status in (0, 1), output
+    return list(document["policyViolations"])
+
+
+def mandatory(program: str, mode: str, unknowns: bool) -> set[tuple[str, str]]:
+    return {(v["policy"], tail(v["urn"])) for v in findings(program, mode, unknowns) if v["level"] == "mandatory"}
+
+
+def advisory(program: str, mode: str, unknowns: bool) -> list[dict[str, Any]]:
+    return [v for v in findings(program, mode, unknowns) if v["level"] == "advisory"]
+
+
+def params(test: str, *, errors: bool = False, only: set[tuple[str, str]] | None = None) -> list[Any]:
+    out = []
+    for (program, mode), case in CASES.items():
+        if (case.error is not None and not errors) or (only is not None and (program, mode) not in only):
+            continue
+        for unknowns in (False, True):
+            reason = PACK_DIFFERS.get((test, program, mode, unknowns))
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            ident = f"{program}-{mode}-{'unknowns' if unknowns else 'known'}"
+            out.append(pytest.param(program, mode, unknowns, marks=marks, id=ident))
+    return out
+
+
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params("status", errors=True))
+def test_exit_status(program: str, mode: str, unknowns: bool) -> None:
+    case = CASES[program, mode]
+    status, output, _ = preview(program, mode, unknowns)
+    if case.error is not None:
+        assert status == 2, output
+        assert case.error in output
+        assert "Traceback" not in output
+        return
+    assert status == (1 if case.expected_mandatory(unknowns) else 0), output
+
+
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params("exact"))
+def test_mandatory_violations_are_exactly_the_expected(program: str, mode: str, unknowns: bool) -> None:
+    assert mandatory(program, mode, unknowns) == CASES[program, mode].expected_mandatory(unknowns)
+
+
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params("present"))
+def test_expected_mandatory_violations_are_reported(program: str, mode: str, unknowns: bool) -> None:
+    missing = CASES[program, mode].expected_mandatory(unknowns) - mandatory(program, mode, unknowns)
+    assert not missing
+
+
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params("unverifiable"))
+def test_what_cannot_be_known_is_an_advisory_cannot_verify(program: str, mode: str, unknowns: bool) -> None:
+    said = {v["policy"] for v in advisory(program, mode, unknowns) if "cannot verify" in v["message"]}
+    assert CASES[program, mode].expected_unverifiable(unknowns) <= said
+
+
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params("advisory"))
+def test_no_other_advisory_finding(program: str, mode: str, unknowns: bool) -> None:
+    """The compliant parts satisfy the advisory rules too (protection, non-root, read-only root...)."""
+    extra = {v["policy"] for v in advisory(program, mode, unknowns)} - CASES[program, mode].expected_unverifiable(
+        unknowns
+    )
+    assert not extra, [v["message"] for v in advisory(program, mode, unknowns) if v["policy"] in extra]
+
+
+@pytest.mark.parametrize(
+    ("program", "mode", "unknowns"),
+    params("dns", only={("ids_from_config", "ok"), ("data_source_subnets", "ok")}),
+)
+def test_dns_of_a_vpc_outside_the_stack_is_not_a_silent_pass(program: str, mode: str, unknowns: bool) -> None:
+    said = [v for v in advisory(program, mode, unknowns) if v["policy"] == VPC_DNS]
+    assert any("cannot verify" in v["message"] for v in said)
