@@ -2,11 +2,13 @@
 
 EFS mount helpers resolve ``fs-….efs.<region>.amazonaws.com`` through the VPC resolver, which
 answers only with both attributes on ("Failed to resolve" otherwise); interface endpoints with
-private DNS need both too, and EC2 refuses to create one without them
-(https://docs.aws.amazon.com/vpc/latest/privatelink/manage-dns-names.html). So the rule applies
-to the VPCs that host EFS mount targets, EFS clients (ECS services with EFS volumes, EKS clusters
-with EFS CSI volumes) or interface endpoints with private DNS, not to every VPC. AWS defaults
-DNS support on and DNS hostnames OFF, so an absent ``enableDnsHostnames`` is off.
+private DNS need both too ("To use a private hosted zone, you must set the following VPC
+attributes to true: enableDnsHostnames and enableDnsSupport": EC2 API reference,
+CreateVpcEndpoint, PrivateDnsEnabled). So the rule applies to the VPCs that host EFS mount
+targets, EFS clients (ECS services with EFS volumes, EKS clusters with EFS CSI volumes) or
+interface endpoints with private DNS, not to every VPC; for such a resource in a VPC outside the
+stack it cannot verify. AWS defaults DNS support on and DNS hostnames OFF, so an absent
+``enableDnsHostnames`` is off.
 No Security Hub control or checkov check covers this.
 """
 
