@@ -9,23 +9,20 @@ a preview truly cannot know a value: a file system policy built from ARNs of res
 created yet, container definitions that embed a new repository's URL. Those findings must then
 be advisory "cannot verify" diagnostics: never absent, never mandatory.
 
-Each (program, mode, unknowns) is previewed once through the CLI; the tests below read the same
-result. A case where the pack disagrees with AWS is marked ``xfail(strict=True)`` with the reason.
+Each (program, mode, unknowns) is previewed once (in-process, as the CLI does); the tests below
+read the same result. A case where the pack disagrees with AWS is marked ``xfail(strict=True)`` with the reason.
 """
 
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, preview_cli, read_json
+from offline import analysis, engine, project, report
+from tests.conftest import FIXTURES, ROOT
 
 STYLES = FIXTURES / "styles"
 P = "efs-platform-"
@@ -155,25 +152,22 @@ def _stack(mode: str) -> str:
 
 @functools.cache
 def preview(program: str, mode: str, unknowns: bool) -> tuple[int, str, dict[str, Any] | None]:
-    """(exit status, stdout and stderr, JSON document) of one CLI run, shared by every test."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "preview.json"
-        args = ["--stack", _stack(mode), "--program", STYLES / program, "--json", out, "--quiet"]
-        result = preview_cli(*args, *(["--unknowns"] if unknowns else []))
-        document = read_json(out) if out.exists() else None
-    return result.returncode, result.stdout + result.stderr, document
+    """(exit status, error output, JSON document) of one preview, shared by every test. It runs
+    in-process, as ``python -m offline preview --json`` does (its exit codes and output are
+    tested through the command itself in test_offline_cli and test_fixtures)."""
+    stack = project.load(STYLES / program, _stack(mode))
+    try:
+        graph = engine.run(stack, unknowns=unknowns)
+    except engine.ProgramError as e:
+        return 2, str(e.cause), None
+    found = analysis.analyze(_pack(), graph, stack)
+    document = report.report_json(graph, found)
+    return (1 if any(v.level == "mandatory" for v in found) else 0), "", document
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _previews_in_parallel(request: pytest.FixtureRequest) -> None:
-    """Run the previews the selected tests need up front, as many at a time as there are CPUs."""
-    keys = {
-        (item.callspec.params["program"], item.callspec.params["mode"], item.callspec.params["unknowns"])
-        for item in request.session.items
-        if item.path == Path(__file__) and hasattr(item, "callspec")
-    }
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        list(pool.map(lambda key: preview(*key), sorted(keys)))
+@functools.cache
+def _pack() -> analysis.LoadedPack:
+    return analysis.load_pack(ROOT / "policy")
 
 
 def tail(urn: str) -> str:
