@@ -317,6 +317,19 @@ class Refs:
     def __bool__(self) -> bool:
         return bool(self.found or self.outside or self.unplaced)
 
+    @staticmethod
+    def union(parts: Iterable[Refs], exact: bool = True) -> Refs:
+        """Everything several references name (``exact`` False: the parts may not all apply)."""
+        found: list[Res] = []
+        outside: list[str] = []
+        unplaced = False
+        for part in parts:
+            found += part.found
+            outside += part.outside
+            unplaced = unplaced or part.unplaced
+            exact = exact and part.exact
+        return Refs(tuple(_unique(found)), tuple(dict.fromkeys(outside)), unplaced, exact)
+
     def why_not_complete(self, what: str) -> str:
         if self.outside:
             return f"{what} {self.outside[0]} is not in this stack"

@@ -514,14 +514,7 @@ def _kubernetes(stack: Stack) -> Iterator[Finding]:
             workload_subnets += found.found
             placement_known = placement_known and found.complete
     peers = _cluster_peers(stack)
-    node_roles = Refs()
-    for group in stack.of_type(NODE_GROUP):
-        found = stack.refs(group, "nodeRoleArn", (ROLE,))
-        node_roles = Refs(
-            node_roles.found + found.found,
-            node_roles.outside + found.outside,
-            node_roles.unplaced or found.unplaced,
-        )
+    node_roles = Refs.union(stack.refs(group, "nodeRoleArn", (ROLE,)) for group in stack.of_type(NODE_GROUP))
     for pv in stack.of_type(PV):
         driver = pv.get("spec", "csi", "driver")
         if driver is UNKNOWN:

@@ -90,36 +90,26 @@ def subnet_route_tables(stack: Stack, subnet: Res) -> Refs:
     associations = stack.referrers((ASSOCIATION,), "subnetId", (SUBNET,))
     if associations.unplaced:
         return Refs(unplaced=True)  # an association whose subnet is not known may be this one's
-    found: list[Res] = []
-    outside: list[str] = []
-    exact = True
-    for association, association_exact in associations.of(subnet):
-        tables = stack.refs(association, "routeTableId", TABLES)
-        if tables.unplaced:
-            return Refs(unplaced=True)
-        found += tables.found
-        outside += tables.outside
-        exact = exact and association_exact and tables.exact
-    if found or outside:
-        return Refs(tuple(found), tuple(outside), exact=exact)
+    explicit = _tables_of(stack, associations.of(subnet))
+    if explicit:
+        return explicit
     vpcs = stack.refs(subnet, "vpcId", (VPC,))
     if not vpcs.complete:
         return Refs(outside=vpcs.outside, unplaced=vpcs.unplaced or not vpcs.exact)
     mains = stack.referrers((MAIN_ASSOCIATION,), "vpcId", (VPC,))
     if mains.unplaced:
         return Refs(unplaced=True)
-    for vpc in vpcs.found:
-        chosen = mains.of(vpc)
-        for main, main_exact in chosen:
-            tables = stack.refs(main, "routeTableId", TABLES)
-            if tables.unplaced:
-                return Refs(unplaced=True)
-            found += tables.found
-            outside += tables.outside
-            exact = exact and main_exact and tables.exact
-        if not chosen:
-            found.append(stack.canonical(vpc, TABLES))
-    return Refs(tuple(found), tuple(outside), exact=exact)
+    return Refs.union(
+        _tables_of(stack, mains.of(vpc)) if mains.of(vpc) else Refs((stack.canonical(vpc, TABLES),))
+        for vpc in vpcs.found
+    )
+
+
+def _tables_of(stack: Stack, associations: list[tuple[Res, bool]]) -> Refs:
+    """The route tables that (main) route table associations name."""
+    return Refs.union(
+        (stack.refs(a, "routeTableId", TABLES) for a, _ in associations), exact=all(e for _, e in associations)
+    )
 
 
 def is_private(stack: Stack, subnet: Res) -> Verdict:

@@ -31,15 +31,11 @@ EFS_CSI = "efs.csi.aws.com"
 
 
 def _vpcs_of_subnets(stack: Stack, subnets: Refs) -> Refs:
-    found: list[Res] = []
-    outside = list(subnets.outside)
-    unplaced = subnets.unplaced
-    for subnet in subnets.found:
-        vpcs = stack.refs(subnet, "vpcId", (VPC,))
-        found += vpcs.found
-        outside += vpcs.outside
-        unplaced = unplaced or vpcs.unplaced
-    return Refs(tuple(found), tuple(outside), unplaced)
+    """The VPCs of ``subnets`` (a subnet outside the stack is in a VPC outside it)."""
+    return Refs.union(
+        [Refs(outside=subnets.outside, unplaced=subnets.unplaced)]
+        + [stack.refs(subnet, "vpcId", (VPC,)) for subnet in subnets.found]
+    )
 
 
 def _has_efs_volume(stack: Stack, service: Res) -> Any:
