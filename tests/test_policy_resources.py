@@ -279,6 +279,32 @@ def test_compliant_variants_pass(pack: LoadedPack, program: Callable[[], object]
     assert found(pack, program, unknowns=False) == set()
 
 
+# Values as the provider reads them: go-cty converts "true"/"1" and "false"/"0" for booleans;
+# the provider refuses anything else, and decodes container definitions strictly (no strings for
+# JSON booleans), so such values are "cannot verify", never a pass.
+COERCED = {
+    "efs-encrypted-as-text": (efs(encrypted="true"), set()),
+    "efs-unencrypted-as-text": (efs(encrypted="false", kms_key_id=None), {("efs-encrypted", "mandatory")}),
+    "efs-encrypted-refused-text": (efs(encrypted="yes"), {("efs-encrypted", "advisory")}),
+    "kms-rotation-as-1": (lambda: aws.kms.Key("key", enable_key_rotation="1"), set()),
+    "kms-rotation-as-0": (lambda: aws.kms.Key("key", enable_key_rotation="0"), {("kms-key-rotation", "mandatory")}),
+    "kms-rotation-capitalised": (
+        lambda: aws.kms.Key("key", enable_key_rotation="True"),
+        {("kms-key-rotation", "advisory")},
+    ),
+    "eks-public-endpoint-as-text": (eks(endpoint_public_access="true"), {("eks-endpoint-restricted", "mandatory")}),
+    "listener-protocol-lower-case": (listener(protocol="https", ssl_policy=None), {("lb-tls-policy", "mandatory")}),
+    "task-privileged-as-json-text": (task(privileged="true"), {("ecs-no-privileged-containers", "advisory")}),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("case", list(COERCED))
+def test_values_are_read_as_the_provider_reads_them(pack: LoadedPack, case: str, unknowns: bool) -> None:
+    program, expected = COERCED[case]
+    assert found(pack, program, unknowns) == expected
+
+
 def test_customer_managed_key_requirement_is_configurable(pack: LoadedPack) -> None:
     config = {"efs-platform-efs-encrypted": {"requireCustomerManagedKey": False}}
     assert found(pack, efs(kms_key_id=None), False, config) == set()
