@@ -79,6 +79,25 @@ def output_names(token: str) -> tuple[str, ...]:
     return ()
 
 
+@functools.cache
+def input_names(token: str) -> frozenset[str]:
+    """The input property names of a resource type, from its Args class in the provider's SDK."""
+    parts = token.split(":")
+    if len(parts) != 3:
+        return frozenset()
+    for module in rpc._RESOURCE_MODULES.get(f"{parts[0]}:{parts[1]}", []):
+        info = getattr(module, "mod_info", None)
+        if not isinstance(info, dict) or token not in info.get("classes", {}):
+            continue
+        cls = getattr(importlib.import_module(info["fqn"]), info["classes"][token])
+        args = getattr(importlib.import_module(cls.__module__), f"{cls.__name__}Args", None)
+        return frozenset(name for _, name, _ in _types._py_properties(args)) if args is not None else frozenset()
+    return frozenset()
+
+
+#: Inputs AWS fills in from another input when the program leaves them out.
+_DERIVED_INPUTS = {"availabilityZoneId"}
+
 # AWS id prefixes, by the resource's class name (for the resource's own id) or by the camel
 # word before "Id" in an output's name (for ids of other objects, e.g. defaultSecurityGroupId).
 _ID_PREFIX = {
@@ -258,7 +277,10 @@ class OfflineMocks(Mocks):
 
     def _computed(self, token: str, names: tuple[str, ...], rid: str, state: dict[str, Any], seed: str) -> dict:
         out: dict[str, Any] = {}
+        inputs = input_names(token)
         for name in names:
+            if name in inputs and name not in _DERIVED_INPUTS:
+                continue  # an input the program left out: the provider's default, not an invented id
             vseed = _digest(seed, name)
             if name == "arn":
                 out[name] = self._arn(token, rid, state, seed)

@@ -352,6 +352,8 @@ SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 EKS = "aws:eks/cluster:Cluster"
+PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 
 #: Objects AWS creates alongside another resource, which a program names through that
@@ -585,7 +587,8 @@ class Ingress:
     """IPv4 and IPv6 CIDRs (entries may be :data:`UNKNOWN`)."""
     peers: Refs
     """Security groups it admits."""
-    prefix_lists: list[Any] = field(default_factory=list)
+    prefix_lists: Refs = field(default_factory=Refs)
+    """Managed prefix lists it admits."""
     self_reference: Any = False
     inline_index: int | None = None
 
@@ -607,7 +610,28 @@ _RULE_FIELDS = {
 def _cidrs(v: Any) -> list[Any]:
     if v is UNKNOWN:
         return [UNKNOWN]
-    return [c for c in as_list(v) if c]
+    return [c for c in as_list(v) if c is UNKNOWN or c]
+
+
+def source_cidrs(stack: Stack, rule: Ingress) -> list[Any]:
+    """The CIDRs a permission admits: its own, and those of the managed prefix lists it names
+    (entries inline or as ``ManagedPrefixListEntry`` resources). :data:`UNKNOWN` stands for what
+    cannot be read here: an unknown value, or a prefix list outside the stack (AWS's own lists,
+    such as S3's, hold public ranges)."""
+    cidrs = list(rule.cidrs)
+    if rule.prefix_lists.outside or rule.prefix_lists.unplaced:
+        cidrs.append(UNKNOWN)
+    entries = stack.referrers((PREFIX_LIST_ENTRY,), "prefixListId", (PREFIX_LIST,))
+    for prefix_list in rule.prefix_lists.found:
+        inline = prefix_list.setting("entries", default=[])
+        if inline is UNKNOWN:
+            cidrs.append(UNKNOWN)
+        else:
+            cidrs += [value(e, "cidr") if isinstance(e, dict) else UNKNOWN for e in inline]
+        cidrs += [entry.get("cidr", default=UNKNOWN) for entry, _ in entries.of(prefix_list)]
+        if entries.unplaced:
+            cidrs.append(UNKNOWN)
+    return [c for c in cidrs if c is UNKNOWN or c]
 
 
 def all_ingress(stack: Stack) -> list[Ingress]:
@@ -636,7 +660,7 @@ def _collect_ingress(stack: Stack) -> Iterator[Ingress]:
                 rule.get("toPort"),
                 _cidrs(rule.get("cidrBlocks")) + _cidrs(rule.get("ipv6CidrBlocks")),
                 stack.refs(group, ("ingress", i, "securityGroups"), SG_TYPES),
-                _cidrs(rule.get("prefixListIds")),
+                stack.refs(group, ("ingress", i, "prefixListIds"), (PREFIX_LIST,)),
                 flag(rule.get("self"), default=False),
                 inline_index=i,
             )
@@ -655,7 +679,7 @@ def _collect_ingress(stack: Stack) -> Iterator[Ingress]:
                 rule.setting("toPort"),
                 _cidrs(rule.setting(ipv4)) + _cidrs(rule.setting(ipv6)),
                 stack.refs(rule, source, SG_TYPES, optional=True),
-                _cidrs(rule.setting(prefix_lists)),
+                stack.refs(rule, prefix_lists, (PREFIX_LIST,), optional=True),
                 flag(rule.setting("self"), default=False),
             )
 
@@ -710,7 +734,7 @@ def _admits(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], p
         covers = rule.covers(port)
         if covers is False:
             continue
-        verdict = _rule_admits(rule, group, wanted, cidrs)
+        verdict = _rule_admits(stack, rule, group, wanted, cidrs)
         if verdict == "slot":
             slot_rules = True
         elif verdict is True and covers is True and exact:
@@ -732,7 +756,7 @@ def _admits(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], p
     return UNKNOWN if undecided else False
 
 
-def _rule_admits(rule: Ingress, group: Res | str, wanted: set[str], cidrs: Sequence[str]) -> Any:
+def _rule_admits(stack: Stack, rule: Ingress, group: Res | str, wanted: set[str], cidrs: Sequence[str]) -> Any:
     """Whether one permission admits the peers (True, False, UNKNOWN), or "slot": one of the
     peers is among the candidates of an unknown inline peer."""
     import ipaddress  # noqa: PLC0415 - only here and in nfs_ingress are addresses parsed
@@ -749,7 +773,7 @@ def _rule_admits(rule: Ingress, group: Res | str, wanted: set[str], cidrs: Seque
     elif rule.peers.unplaced:
         verdict = UNKNOWN
     networks = []
-    for c in rule.cidrs:
+    for c in source_cidrs(stack, rule):
         if c is UNKNOWN:
             verdict = UNKNOWN if verdict is False else verdict
             continue

@@ -25,6 +25,7 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
 POLICY = "aws:iam/policy:Policy"
+POLICY_ATTACHMENT = "aws:iam/policyAttachment:PolicyAttachment"
 
 MOUNT = "elasticfilesystem:ClientMount"
 WRITE = "elasticfilesystem:ClientWrite"
@@ -39,19 +40,26 @@ AWS_MANAGED_EFS_CLIENT_POLICIES: dict[str, list[str]] = {
 }
 
 
+#: AWS managed policies that deny everything (AWSDenyAll: Deny * on *).
+AWS_DENY_ALL = ("AWSDenyAll",)
+
+
 def aws_managed_document(arn: str) -> Any:
-    """What an AWS managed policy, attached by ARN, allows an EFS client: the documents of the EFS
-    client policies and of ``AdministratorAccess``/``PowerUserAccess`` (every action); UNKNOWN
-    for other EFS policies; for any other AWS managed policy, nothing (they are scoped to their
-    own services). None for an ARN that is not AWS managed."""
+    """What an AWS managed policy, attached by ARN, means for an EFS client: the documents of the
+    EFS client policies, of ``AdministratorAccess``/``PowerUserAccess`` (allow every action) and
+    of ``AWSDenyAll`` (deny every action); UNKNOWN for other EFS policies and for the quarantine
+    policies (which deny lists of actions); for any other AWS managed policy, nothing (they are
+    scoped to their own services). None for an ARN that is not AWS managed."""
     if ":iam::aws:policy/" not in arn:
         return None
     name = arn.rsplit("/", 1)[-1]
+    if name in AWS_DENY_ALL:
+        return {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}
+    if "Quarantine" in name or ("ElasticFileSystem" in name and name not in AWS_MANAGED_EFS_CLIENT_POLICIES):
+        return UNKNOWN
     actions = AWS_MANAGED_EFS_CLIENT_POLICIES.get(name)
     if name in ("AdministratorAccess", "PowerUserAccess"):
         actions = ["*"]
-    elif actions is None and "ElasticFileSystem" in name:
-        return UNKNOWN
     statements = [{"Effect": "Allow", "Action": actions, "Resource": "*"}] if actions else []
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -67,6 +75,8 @@ class Request:
     """The role ARN the client presents; None for an anonymous client (no IAM identity)."""
     context: Mapping[str, Any]
     """Condition keys and their values (a value of UNKNOWN is not known in this preview)."""
+    bounded: bool = False
+    """The role has a permissions boundary."""
 
 
 def _matches(pattern: Any, text: str, *, case: bool) -> bool:
@@ -83,41 +93,83 @@ def action_applies(s: Mapping[str, Any], action: str) -> bool:
     return any(_matches(p, action, case=False) for p in as_list(s.get("Action")))
 
 
-def resource_applies(s: Mapping[str, Any], resource: str | None) -> bool:
-    if resource is None:
-        return True
+def resource_applies(s: Mapping[str, Any], resource: str | None) -> Any:
+    """True, False, or UNKNOWN when the resource is not known and the statement names some."""
     if "NotResource" in s:
-        return not any(_matches(p, resource, case=True) for p in as_list(s.get("NotResource")))
+        patterns = as_list(s.get("NotResource"))
+        if resource is None:
+            return False if "*" in patterns else UNKNOWN
+        return not any(_matches(p, resource, case=True) for p in patterns)
     if "Resource" not in s:
         return True  # resource policies may leave Resource to the resource they are attached to
-    return any(_matches(p, resource, case=True) for p in as_list(s.get("Resource")))
+    patterns = as_list(s.get("Resource"))
+    if resource is None:
+        return True if "*" in patterns else UNKNOWN
+    return any(_matches(p, resource, case=True) for p in patterns)
 
 
-def principal_applies(s: Mapping[str, Any], principal: str | None, identity_policy: bool) -> bool:
+def _account(arn: str) -> str | None:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[0] == "arn" else None
+
+
+def _names(principal: Any) -> list[Any]:
+    if principal == "*":
+        return ["*"]
+    return as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+
+
+def principal_applies(s: Mapping[str, Any], request: Request | None, identity_policy: bool) -> bool:
+    """Whether a statement applies to the request's principal (``request`` None: to every
+    principal). In a resource policy an account (``arn:…:root`` or the bare id) stands for every
+    principal of that account, so a Deny to it applies to the account's roles; an Allow to it only
+    delegates to their identity policies (IAM: Principal element), so it grants nothing here. A
+    NotPrincipal Deny always applies to a role with a permissions boundary (IAM: permissions
+    boundaries)."""
     if identity_policy:
         return True  # an identity policy applies to the identity it is attached to
-    given = s.get("Principal")
-    if given == "*":
-        return True
-    if not isinstance(given, Mapping):
-        return False
-    names = as_list(given.get("AWS"))
+    deny = s.get("Effect") == "Deny"
+    principal = request.principal if request is not None else None
+    if "NotPrincipal" in s:
+        if request is None:
+            return False
+        if deny and request.bounded:
+            return True
+        return not _named(_names(s.get("NotPrincipal")), principal, account_counts=False)
+    names = _names(s.get("Principal"))
     if "*" in names:
         return True
-    return principal is not None and principal in names
+    if request is None:
+        return False
+    return _named(names, principal, account_counts=deny)
+
+
+def _named(names: list[Any], principal: str | None, *, account_counts: bool) -> bool:
+    if "*" in names:
+        return True
+    if principal is None:
+        return False
+    if principal in names:
+        return True
+    account = _account(principal)
+    if account_counts and account:
+        return any(n == account or (isinstance(n, str) and n.endswith(f":iam::{account}:root")) for n in names)
+    return False
 
 
 def _condition(s: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
-    """Whether the statement's conditions hold: True, False or UNKNOWN."""
+    """Whether the statement's conditions hold: True, False or UNKNOWN. Condition keys are
+    case-insensitive (IAM: Condition element)."""
     conditions = s.get("Condition") or {}
     if not isinstance(conditions, Mapping):
         return UNKNOWN
+    lowered = {k.lower(): v for k, v in context.items()}
     result: Any = True
     for operator, tests in conditions.items():
         if not isinstance(tests, Mapping):
             return UNKNOWN
         for key, expected in tests.items():
-            verdict = _test(str(operator), str(key), as_list(expected), context)
+            verdict = _test(str(operator), str(key).lower(), as_list(expected), lowered)
             if verdict is False:
                 return False
             if verdict is UNKNOWN:
@@ -125,7 +177,13 @@ def _condition(s: Mapping[str, Any], context: Mapping[str, Any]) -> Any:
     return result
 
 
+#: Operators that match when the key is absent from the request (IAM: condition operators).
+_NEGATED = ("StringNot", "ArnNot", "NotIpAddress", "NumericNotEquals", "DateNotEquals")
+
+
 def _test(operator: str, key: str, expected: list[Any], context: Mapping[str, Any]) -> Any:
+    if operator.startswith("ForAllValues:") or operator.startswith("ForAnyValue:"):
+        return UNKNOWN
     if_exists = operator.endswith("IfExists")
     base = operator.removesuffix("IfExists")
     if key not in context:
@@ -133,9 +191,11 @@ def _test(operator: str, key: str, expected: list[Any], context: Mapping[str, An
     actual = context[key]
     if actual is UNKNOWN or any(e is UNKNOWN for e in expected):
         return UNKNOWN
+    if base == "Null":
+        return str(actual is None).lower() in [str(e).lower() for e in expected]
     if actual is None:
         # The key is absent from the request: only ...IfExists and negated operators match.
-        return bool(if_exists or base.startswith(("StringNot", "ArnNot")))
+        return bool(if_exists or base.startswith(_NEGATED))
     if base == "Bool":
         return str(actual).lower() in [str(e).lower() for e in expected]
     text = str(actual)
@@ -149,6 +209,8 @@ def _test(operator: str, key: str, expected: list[Any], context: Mapping[str, An
         return not any(_matches(str(e), text, case=True) for e in expected)
     if base == "StringEqualsIgnoreCase":
         return text.lower() in [str(e).lower() for e in expected]
+    if base == "StringNotEqualsIgnoreCase":
+        return text.lower() not in [str(e).lower() for e in expected]
     return UNKNOWN
 
 
@@ -162,29 +224,45 @@ def _decide(documents: Iterable[tuple[Any, bool]], request: Request) -> tuple[An
             denied = UNKNOWN if denied is False else denied
             continue
         for s in statements(document):
-            if not action_applies(s, request.action) or not resource_applies(s, request.resource):
+            if not action_applies(s, request.action) or not principal_applies(s, request, identity):
                 continue
-            if not principal_applies(s, request.principal, identity):
-                continue
-            holds = _condition(s, request.context)
+            applies = resource_applies(s, request.resource)
+            holds = _condition(s, request.context) if applies is not False else False
             if holds is False:
                 continue
+            certain = holds is True and applies is True
             if s.get("Effect") == "Deny":
-                denied = True if holds is True else (UNKNOWN if denied is False else denied)
+                denied = True if certain else (UNKNOWN if denied is False else denied)
             elif s.get("Effect") == "Allow":
-                allowed = True if holds is True else (UNKNOWN if allowed is False else allowed)
+                allowed = True if certain else (UNKNOWN if allowed is False else allowed)
     return allowed, denied
 
 
-def allows(resource_policies: list[Any], identity_policies: list[Any], request: Request) -> Any:
+def _any(*verdicts: Any) -> Any:
+    return True if True in verdicts else UNKNOWN if UNKNOWN in verdicts else False
+
+
+def _all(*verdicts: Any) -> Any:
+    return False if False in verdicts else UNKNOWN if UNKNOWN in verdicts else True
+
+
+def allows(
+    resource_policies: list[Any], identity_policies: list[Any], request: Request, boundary: list[Any] | None = None
+) -> Any:
     """Whether EFS grants ``request``: True, False or UNKNOWN. ``resource_policies`` are the
-    file system's policy documents (empty: the default policy, full access)."""
+    file system's policy documents (empty: the default policy, full access). ``boundary``: the
+    role's permissions boundary, which must allow the action too (it limits what a resource policy
+    grants to a role ARN as well as identity policies: IAM policy evaluation logic)."""
     if not resource_policies:
         return True
     documents = [(d, False) for d in resource_policies]
     if request.principal is not None:
         documents += [(d, True) for d in identity_policies]
     allowed, denied = _decide(documents, request)
+    if boundary is not None:
+        within, boundary_denies = _decide([(d, True) for d in boundary], request)
+        denied = _any(denied, boundary_denies)
+        allowed = _all(allowed, within)
     if denied is True:
         return False
     if allowed is True and denied is False:
@@ -224,11 +302,12 @@ def role_documents(stack: Stack, role: Res) -> Iterator[tuple[Res, Any]]:
         yield inline, json_value(inline, "policy")
     for inline in role_policies.unplaced:
         yield inline, UNKNOWN
-    attachments = stack.referrers((ATTACHMENT,), "role", (ROLE,))
-    for attachment, _ in attachments.of(role):
-        yield from _managed(stack, attachment, "policyArn")
-    for attachment in attachments.unplaced:
-        yield attachment, UNKNOWN
+    for token, prop in ((ATTACHMENT, "role"), (POLICY_ATTACHMENT, "roles")):
+        attachments = stack.referrers((token,), prop, (ROLE,), optional=token == POLICY_ATTACHMENT)
+        for attachment, _ in attachments.of(role):
+            yield from _managed(stack, attachment, "policyArn")
+        for attachment in attachments.unplaced:
+            yield attachment, UNKNOWN
 
 
 def identity_documents(stack: Stack, role: Res) -> list[Any]:
@@ -239,6 +318,22 @@ def identity_documents(stack: Stack, role: Res) -> list[Any]:
         if isinstance(document, str):
             managed = aws_managed_document(document)
             documents.append(UNKNOWN if managed is None else managed)
+        else:
+            documents.append(document)
+    return documents
+
+
+def boundary_documents(stack: Stack, role: Res) -> list[Any] | None:
+    """The permissions boundary of ``role`` as documents (UNKNOWN where not readable), or None
+    when it has none."""
+    if role.setting("permissionsBoundary") in (None, ""):
+        return None
+    documents = []
+    for _, document in _managed(stack, role, "permissionsBoundary"):
+        if isinstance(document, str):
+            managed = aws_managed_document(document)
+            # An AWS managed policy not known here may allow the action or not.
+            documents.append(UNKNOWN if managed is None or not statements(managed) else managed)
         else:
             documents.append(document)
     return documents

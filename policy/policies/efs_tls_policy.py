@@ -17,14 +17,17 @@ from ._rule import Unverifiable, stack_rule
 
 EFS = "aws:efs/fileSystem:FileSystem"
 FS_POLICY = "aws:efs/fileSystemPolicy:FileSystemPolicy"
-SECURE = "aws:SecureTransport"
+SECURE = "aws:securetransport"  # condition keys are case-insensitive
 
 
-def denies_insecure_transport(document: Any) -> bool:
-    """A Deny, to every principal, of ClientMount (so of every mount) on the file system when
-    ``aws:SecureTransport`` is false, with no other condition narrowing it."""
+def denies_insecure_transport(document: Any, fs_arn: str | None) -> Any:
+    """Whether the document holds a Deny, to every principal, of ClientMount (so of every mount)
+    on the file system (``fs_arn``; None when not known) when ``aws:SecureTransport`` is false,
+    with no other condition narrowing it: True, False, or UNKNOWN when its Resource cannot be
+    matched yet. Condition keys are case-insensitive."""
+    verdict: Any = False
     for s in statements(document):
-        if s.get("Effect") != "Deny" or not action_applies(s, MOUNT) or not resource_applies(s, None):
+        if s.get("Effect") != "Deny" or not action_applies(s, MOUNT):
             continue
         if not principal_applies(s, None, identity_policy=False):
             continue
@@ -32,11 +35,17 @@ def denies_insecure_transport(document: Any) -> bool:
         if not isinstance(condition, dict) or len(condition) != 1:
             continue
         ((operator, tests),) = condition.items()
-        if operator not in ("Bool", "BoolIfExists") or not isinstance(tests, dict) or set(tests) != {SECURE}:
+        if operator not in ("Bool", "BoolIfExists") or not isinstance(tests, dict) or len(tests) != 1:
             continue
-        if [str(v).lower() for v in as_list(tests[SECURE])] == ["false"]:
+        ((key, expected),) = tests.items()
+        if str(key).lower() != SECURE or [str(v).lower() for v in as_list(expected)] != ["false"]:
+            continue
+        applies = resource_applies(s, fs_arn)
+        if applies is True:
             return True
-    return False
+        if applies is UNKNOWN:
+            verdict = UNKNOWN
+    return verdict
 
 
 def policies_of(stack: Stack, fs: Res) -> tuple[list[Res], list[Res]]:
@@ -66,12 +75,18 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
             continue
         for policy in mine:
             document = json_value(policy, "policy")
-            if document is UNKNOWN:
+            fs_arn = fs.get("arn")
+            verdict = (
+                UNKNOWN
+                if document is UNKNOWN
+                else denies_insecure_transport(document, fs_arn if isinstance(fs_arn, str) else None)
+            )
+            if verdict is UNKNOWN:
                 yield (
                     Unverifiable(f"cannot verify {label(policy)}: its document is not known until its ARNs are"),
                     policy.urn,
                 )
-            elif not denies_insecure_transport(document):
+            elif verdict is False:
                 yield (
                     f"{label(policy)} does not deny requests without TLS; add a Deny of '*' to every principal "
                     'with Condition {"Bool": {"aws:SecureTransport": "false"}}.',

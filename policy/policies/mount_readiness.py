@@ -52,7 +52,7 @@ from ._graph import (
     json_value,
     label,
 )
-from ._iam import MOUNT, WRITE, Request, allows, identity_documents
+from ._iam import MOUNT, WRITE, Request, allows, boundary_documents, identity_documents
 from ._rule import Unverifiable, stack_rule
 from .efs_tls_policy import EFS, policies_of
 from .private_subnet_public_ip import ROUTE, TABLES, subnet_route_tables
@@ -261,6 +261,15 @@ def _platform_version(service: Res) -> Iterator[Finding]:
         yield f"{label(service)} runs Fargate platform {version}; EFS volumes need 1.4.0 or LATEST.", service.urn
 
 
+@dataclass(frozen=True)
+class _Principal:
+    name: str
+    arn: Any
+    """The role ARN the client presents, None for an anonymous client, or UNKNOWN."""
+    identity_policies: list[Any]
+    boundary: list[Any] | None = None
+
+
 def _grants(stack: Stack, who: Res, fs: Res, mount: Mount, identities: Refs | None) -> Iterator[Finding]:
     """The file system policy (and the identity's policies) allow the mount through its access
     point, and writing when it is writable. ``identities`` None: an anonymous client."""
@@ -283,29 +292,38 @@ def _grants(stack: Stack, who: Res, fs: Res, mount: Mount, identities: Refs | No
     }
     fs_arn = fs.get("arn")
     resource = fs_arn if isinstance(fs_arn, str) else None
-    principals: list[tuple[str, Any, list[Any]]] = []
+    principals: list[_Principal] = []
     if identities is not None and not identities:
         yield Unverifiable(f"cannot verify {mount.what}: it mounts with an IAM identity, none in this stack"), who.urn
         return
     if identities is None:
-        principals.append(("an anonymous client", None, []))
+        principals.append(_Principal("an anonymous client", None, []))
     else:
         for role in identities.found:
             arn = role.get("arn")
-            principals.append((label(role), arn if isinstance(arn, str) else UNKNOWN, identity_documents(stack, role)))
+            principals.append(
+                _Principal(
+                    label(role),
+                    arn if isinstance(arn, str) else UNKNOWN,
+                    identity_documents(stack, role),
+                    boundary_documents(stack, role),
+                )
+            )
         for arn in identities.outside:
-            principals.append((f"role {arn}", arn, [UNKNOWN]))  # its own policies are outside the stack
+            # Its own policies (and any boundary) are outside the stack.
+            principals.append(_Principal(f"role {arn}", arn, [UNKNOWN], [UNKNOWN]))
         if identities.unplaced:
-            principals.append(("its role", UNKNOWN, [UNKNOWN]))
+            principals.append(_Principal("its role", UNKNOWN, [UNKNOWN]))
     through = f" through {label(access_points.found[0])}" if access_points.found and access_points.exact else ""
     wanted = [(MOUNT, "mount")] + ([(WRITE, "write")] if mount.writable is not False else [])
-    for name, principal, identity_policies in principals:
+    for principal in principals:
+        name = principal.name
         for action, verb in wanted:
-            if principal is UNKNOWN:
+            if principal.arn is UNKNOWN:
                 verdict = UNKNOWN
             else:
-                request = Request(action, resource, principal, context)
-                verdict = allows(documents, identity_policies, request)
+                request = Request(action, resource, principal.arn, context, bounded=principal.boundary is not None)
+                verdict = allows(documents, principal.identity_policies, request, principal.boundary)
             if verdict is True:
                 continue
             if verdict is UNKNOWN or (action == WRITE and mount.writable is UNKNOWN):

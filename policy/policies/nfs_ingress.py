@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from ._graph import UNKNOWN, VPC, Ingress, Res, Stack, all_ingress, label
+from ._graph import UNKNOWN, VPC, Ingress, Res, Stack, all_ingress, flag, label, source_cidrs
 from ._rule import Unverifiable, stack_rule
 
 NFS_PORT = 2049
@@ -22,8 +23,17 @@ CIDR_ASSOCIATION = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociat
 IPV6_ASSOCIATION = "aws:ec2/vpcIpv6CidrBlockAssociation:VpcIpv6CidrBlockAssociation"
 
 
+@dataclass(frozen=True)
+class Networks:
+    """The address ranges of a VPC (with its associated CIDR blocks)."""
+
+    known: list[Any]
+    ipv6_unknown: bool = False
+    """The VPC has an IPv6 range this preview cannot read (Amazon-provided or from IPAM)."""
+
+
 def vpc_networks(stack: Stack, group: Res) -> Any:
-    """The address ranges of the group's VPC, or UNKNOWN (with the reason as a string)."""
+    """The :class:`Networks` of the group's VPC, or UNKNOWN."""
     return stack.memo(("vpc-networks", group.urn), lambda: _vpc_networks(stack, group))
 
 
@@ -31,33 +41,52 @@ def _vpc_networks(stack: Stack, group: Res) -> Any:
     vpcs = stack.refs(group, "vpcId", (VPC,), optional=True)
     if not vpcs.complete or not vpcs.found:
         return UNKNOWN
-    networks = []
+    networks: list[Any] = []
+    ipv6_unknown = False
     for vpc in vpcs.found:
-        for cidr in (vpc.setting("cidrBlock"), vpc.setting("ipv6CidrBlock")):
-            if cidr is UNKNOWN:
-                return UNKNOWN
-            if cidr:
-                networks.append(ipaddress.ip_network(str(cidr), strict=False))
+        # A VPC always has an IPv4 range: absent means computed (from IPAM), not known here.
+        ipv4 = vpc.get("cidrBlock")
+        if ipv4 is UNKNOWN or not ipv4:
+            return UNKNOWN
+        networks.append(ipaddress.ip_network(str(ipv4), strict=False))
+        # An IPv6 range is there only when the program asks for one (given, from IPAM, or
+        # Amazon-provided): absent and never set means none.
+        ipv6 = vpc.setting("ipv6CidrBlock")
+        if isinstance(ipv6, str) and ipv6:
+            networks.append(ipaddress.ip_network(ipv6, strict=False))
+        elif (
+            ipv6 is UNKNOWN
+            or flag(vpc.setting("assignGeneratedIpv6CidrBlock"), default=False) is not False
+            or vpc.setting("ipv6IpamPoolId") not in (None, "")
+        ):
+            ipv6_unknown = True
         associations = stack.referrers((CIDR_ASSOCIATION, IPV6_ASSOCIATION), "vpcId", (VPC,))
         if associations.unplaced:
             return UNKNOWN  # it may add a range to this VPC
         for association, _ in associations.of(vpc):
-            for prop in ("cidrBlock", "ipv6CidrBlock"):
-                cidr = association.get(prop)
-                if cidr is UNKNOWN:
-                    return UNKNOWN
-                if cidr:
-                    networks.append(ipaddress.ip_network(str(cidr), strict=False))
-    return networks
+            prop = "cidrBlock" if association.type == CIDR_ASSOCIATION else "ipv6CidrBlock"
+            cidr = association.get(prop)
+            if isinstance(cidr, str) and cidr:
+                networks.append(ipaddress.ip_network(cidr, strict=False))
+            elif association.type == CIDR_ASSOCIATION:
+                return UNKNOWN  # a range from IPAM, not known here
+            else:
+                ipv6_unknown = True
+    return Networks(networks, ipv6_unknown)
 
 
 def _findings(stack: Stack, rule: Ingress) -> Iterator[tuple[str, str]]:
     covers = rule.covers(NFS_PORT)
     if covers is False:
         return
-    for cidr in rule.cidrs:
+    for cidr in source_cidrs(stack, rule):
         if cidr is UNKNOWN:
-            yield Unverifiable(f"cannot verify {label(rule.holder)}: a source CIDR is not known"), rule.holder.urn
+            what = (
+                f"the prefix list {rule.prefix_lists.outside[0]} is not in this stack"
+                if rule.prefix_lists.outside
+                else "a source CIDR is not known"
+            )
+            yield Unverifiable(f"cannot verify {label(rule.holder)}: {what}"), rule.holder.urn
             continue
         try:
             network = ipaddress.ip_network(str(cidr), strict=False)
@@ -88,15 +117,17 @@ def _findings(stack: Stack, rule: Ingress) -> Iterator[tuple[str, str]]:
             continue
         for group in rule.groups.found:
             networks = vpc_networks(stack, group)
+            if networks is not UNKNOWN and network.version == 6 and networks.ipv6_unknown:
+                networks = UNKNOWN
             if networks is UNKNOWN:
                 yield (
                     Unverifiable(f"cannot verify {label(rule.holder)}: the VPC CIDR of {label(group)} is not known"),
                     rule.holder.urn,
                 )
-            elif not any(network.version == n.version and network.subnet_of(n) for n in networks):
+            elif not any(network.version == n.version and network.subnet_of(n) for n in networks.known):
                 yield (
                     f"{label(rule.holder)} admits NFS (TCP 2049) on {label(group)} from {cidr}, outside the VPC "
-                    f"({', '.join(map(str, networks))}); admit only the workloads inside it.",
+                    f"({', '.join(map(str, networks.known))}); admit only the workloads inside it.",
                     rule.holder.urn,
                 )
 
