@@ -162,8 +162,8 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:kms/key:Key": ("kms", "key/{id}"),
     "aws:kms/alias:Alias": ("kms", "{name}"),
     "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
-    "aws:iam/role:Role": ("iam", "role/{name}"),
-    "aws:iam/policy:Policy": ("iam", "policy/{name}"),
+    "aws:iam/role:Role": ("iam", "role{path}{name}"),
+    "aws:iam/policy:Policy": ("iam", "policy{path}{name}"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{url}"),
     "aws:efs/fileSystem:FileSystem": ("elasticfilesystem", "file-system/{id}"),
     "aws:efs/accessPoint:AccessPoint": ("elasticfilesystem", "access-point/{id}"),
@@ -271,6 +271,8 @@ class OfflineMocks(Mocks):
             "hash16b": seed[16:32],
             "hash6": seed[:6],
             "url": str(state.get("url") or rid).removeprefix("https://"),
+            # IAM ARNs carry the entity's path: arn:aws:iam::123456789012:role/svc/name.
+            "path": state.get("path") if isinstance(state.get("path"), str) else "/",
         }
         region = "" if service in _GLOBAL_SERVICES else self.region
         return f"arn:{self.partition['partition']}:{service}:{region}:{ACCOUNT_ID}:{resource.format(**fields)}"

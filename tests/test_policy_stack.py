@@ -27,6 +27,28 @@ def _policy(*statements: dict) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+ACCOUNT = "123456789012"
+WRITE = "elasticfilesystem:ClientWrite"
+#: Statements a file system policy may add, as functions of the file system's ARN.
+EXTRA_STATEMENTS = {
+    # The account principal stands for every principal of the account, the task role included.
+    "deny-write-to-account": lambda fs: {
+        "Effect": "Deny", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": WRITE, "Resource": fs
+    },
+    "deny-write-to-account-id": lambda fs: {
+        "Effect": "Deny", "Principal": {"AWS": ACCOUNT}, "Action": WRITE, "Resource": fs
+    },
+    "deny-write-except-admin": lambda fs: {
+        "Effect": "Deny", "NotPrincipal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"}, "Action": WRITE, "Resource": fs
+    },
+    # A private client has no aws:SourceIp: NotIpAddress matches when the key is absent.
+    "deny-outside-office": lambda fs: {
+        "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": fs,
+        "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}},
+    },
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Platform:
     """VPC with public and private subnets in two AZs (no NAT, with endpoints), an encrypted EFS
@@ -59,11 +81,32 @@ class Platform:
     grant_access_point: str = "own"  # "own" | "other" | "any": the access point the grant names
     grant_write: bool = True
     container_read_only: bool = False
+    grant_in_policy: bool = True
+    """The file system policy grants the task role (else only the TLS deny is in it)."""
+    extra_statements: tuple[str, ...] = ()
+    """Statements added to the file system policy, by name (see EXTRA_STATEMENTS)."""
+    tls_deny_key: str = "aws:SecureTransport"
+    tls_deny_not_resource: bool = False
+    """The TLS deny uses NotResource: the file system itself (so it excludes it)."""
+    task_role_path: str | None = None
+    policy_attachment_arn: str | None = None
+    """A managed policy attached to the task role with aws.iam.PolicyAttachment."""
+    role_policy_attachment_arn: str | None = None
+    """A managed policy attached to the task role with aws.iam.RolePolicyAttachment."""
+    permissions_boundary: bool = False
+    """The task role has a boundary that allows only s3:GetObject."""
+    nfs_prefix_list: str | None = None
+    """NFS admitted from a managed prefix list instead of the tasks: "world", "vpc" or "outside"."""
+    private_subnets_by_az_id: bool = False
+    s3_endpoint_on_public_table: bool = False
+    mount_target_groups: str = "efs"
+    """"efs", or computed by an apply that keeps the "apply-efs" group or the "apply-empty" one."""
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
             "vpc", cidr_block="10.0.0.0/16", enable_dns_support=True, enable_dns_hostnames=self.dns_hostnames
         )
+        zone_ids = {"eu-west-1a": "euw1-az1", "eu-west-1b": "euw1-az2"}
         aws.ec2.DefaultSecurityGroup("default", vpc_id=vpc.id)
         igw = aws.ec2.InternetGateway("igw", vpc_id=vpc.id)
         public_rt = aws.ec2.RouteTable("public", vpc_id=vpc.id)
@@ -77,12 +120,17 @@ class Platform:
             )
             aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=pub.id, route_table_id=public_rt.id)
             rt = aws.ec2.RouteTable(f"private-{i}", vpc_id=vpc.id)
+            placement = (
+                {"availability_zone_id": zone_ids[zone]}
+                if self.private_subnets_by_az_id
+                else {"availability_zone": zone}
+            )
             sub = aws.ec2.Subnet(
                 f"private-{i}",
                 vpc_id=vpc.id,
                 cidr_block=f"10.0.{i}.0/24",
-                availability_zone=zone,
                 map_public_ip_on_launch=self.private_subnet_maps_ip and i == 1,
+                **placement,
             )
             aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=sub.id, route_table_id=rt.id)
             public.append(pub)
@@ -108,7 +156,7 @@ class Platform:
             vpc_id=vpc.id,
             service_name="com.amazonaws.eu-west-1.s3",
             vpc_endpoint_type="Gateway",
-            route_table_ids=[rt.id for rt in private_rts],
+            route_table_ids=[public_rt.id] if self.s3_endpoint_on_public_table else [rt.id for rt in private_rts],
         )
         for name in self.endpoints:
             aws.ec2.VpcEndpoint(
@@ -139,6 +187,22 @@ class Platform:
                 "nfs-from-tasks",
                 security_group_id=efs_sg.id,
                 referenced_security_group_id=peer.id,
+                ip_protocol="tcp",
+                from_port=2049,
+                to_port=2049,
+            )
+        if self.nfs_prefix_list:
+            if self.nfs_prefix_list == "outside":
+                prefix_list: pulumi.Input[str] = "pl-0a1b2c3d4e5f60718"
+            else:
+                cidr = "0.0.0.0/0" if self.nfs_prefix_list == "world" else "10.0.0.0/16"
+                prefix_list = aws.ec2.ManagedPrefixList(
+                    "nfs-clients", address_family="IPv4", max_entries=1, entries=[{"cidr": cidr}]
+                ).id
+            aws.vpc.SecurityGroupIngressRule(
+                "nfs-from-list",
+                security_group_id=efs_sg.id,
+                prefix_list_id=prefix_list,
                 ip_protocol="tcp",
                 from_port=2049,
                 to_port=2049,
@@ -180,7 +244,11 @@ class Platform:
             )
         for i in self.mount_target_zones:
             subnet = public[i] if (self.mount_target_in_public_subnet and i == 1) else private[i]
-            aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=[efs_sg.id])
+            groups: pulumi.Input[list[str]] = [efs_sg.id]
+            if self.mount_target_groups != "efs":
+                keep = 0 if self.mount_target_groups == "apply-efs" else 1
+                groups = pulumi.Output.all(efs_sg.id, other_sg.id).apply(lambda ids, k=keep: [ids[k]])
+            aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=groups)
         ap, other_ap = (
             aws.efs.AccessPoint(
                 name,
@@ -201,7 +269,28 @@ class Platform:
                 ],
             }
         )
-        task_role = aws.iam.Role("task", assume_role_policy=trust)
+        boundary = (
+            aws.iam.Policy(
+                "boundary",
+                policy=json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+                    }
+                ),
+            ).arn
+            if self.permissions_boundary
+            else None
+        )
+        task_role = aws.iam.Role(
+            "task", assume_role_policy=trust, path=self.task_role_path, permissions_boundary=boundary
+        )
+        if self.policy_attachment_arn:
+            aws.iam.PolicyAttachment("task-managed", roles=[task_role.name], policy_arn=self.policy_attachment_arn)
+        if self.role_policy_attachment_arn:
+            aws.iam.RolePolicyAttachment(
+                "task-managed", role=task_role.name, policy_arn=self.role_policy_attachment_arn
+            )
         other_role = aws.iam.Role("other", assume_role_policy=trust)
         if self.task_role_wildcard:
             aws.iam.RolePolicy(
@@ -211,12 +300,12 @@ class Platform:
                     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
                 ),
             )
-        deny = {
+        deny: dict[str, object] = {
             "Effect": "Deny",
             "Principal": {"AWS": "*"},
             "Action": "*",
-            "Resource": fs.arn,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            "Condition": {"Bool": {self.tls_deny_key: "false"}},
+            ("NotResource" if self.tls_deny_not_resource else "Resource"): fs.arn,
         }
         grantee = other_role if self.file_system_policy == "tls-only" else task_role
         actions = ["elasticfilesystem:ClientMount"] + (["elasticfilesystem:ClientWrite"] if self.grant_write else [])
@@ -224,10 +313,12 @@ class Platform:
         if self.grant_access_point != "any":
             granted_ap = ap if self.grant_access_point == "own" else other_ap
             grant["Condition"] = {"StringEquals": {"elasticfilesystem:AccessPointArn": granted_ap.arn}}
-        documents = {"tls-and-grant": (deny, grant), "grant-only": (grant,), "tls-only": (deny, grant)}
+        grants = (grant,) if self.grant_in_policy else ()
+        documents = {"tls-and-grant": (deny, *grants), "grant-only": grants, "tls-only": (deny, *grants)}
+        extra = [EXTRA_STATEMENTS[name](fs.arn) for name in self.extra_statements]
         if self.file_system_policy in documents:
             aws.efs.FileSystemPolicy(
-                "fs-policy", file_system_id=fs.id, policy=_policy(*documents[self.file_system_policy])
+                "fs-policy", file_system_id=fs.id, policy=_policy(*documents[self.file_system_policy], *extra)
             )
 
         container = {
@@ -448,6 +539,97 @@ def test_messages_show_ports_as_integers_and_one_pack_version(pack: LoadedPack) 
     assert "opens tcp 22 on" in ports.message
     versions = {m for v in result for m in re.findall(r"policy pack '[^']*@v([^']+)'", v.message)}
     assert versions == {pack.version}
+
+
+# IAM as AWS evaluates it, on the file system policy and the task role's own policies. A new
+# stack's document embeds unknown ARNs, so these verdicts are asserted where values are known.
+IAM_CASES = {
+    "deny-write-to-the-account": ({"extra_statements": ("deny-write-to-account",)}, "mandatory"),
+    "deny-write-to-the-account-id": ({"extra_statements": ("deny-write-to-account-id",)}, "mandatory"),
+    "deny-write-to-all-but-an-admin": ({"extra_statements": ("deny-write-except-admin",)}, "mandatory"),
+    "deny-outside-an-office-range": ({"extra_statements": ("deny-outside-office",)}, "mandatory"),
+    "deny-all-attached": ({"role_policy_attachment_arn": "arn:aws:iam::aws:policy/AWSDenyAll"}, "mandatory"),
+    "boundary-without-efs": ({"permissions_boundary": True}, "mandatory"),
+    "tls-condition-key-in-lower-case": ({"tls_deny_key": "aws:securetransport"}, None),
+    "task-role-with-a-path": ({"task_role_path": "/svc/"}, None),
+    "grant-in-an-identity-policy-attached-with-policy-attachment": (
+        {
+            "grant_in_policy": False,
+            "policy_attachment_arn": "arn:aws:iam::aws:policy/AmazonElasticFileSystemClientReadWriteAccess",
+        },
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(IAM_CASES))
+def test_efs_authorization_follows_iam_evaluation(pack: LoadedPack, case: str) -> None:
+    change, level = IAM_CASES[case]
+    expected = {("efs-mount-readiness", level, "service")} if level else set()
+    assert stack_findings(pack, replace(BASELINE, **change), unknowns=False) == expected
+
+
+def test_a_tls_deny_that_excludes_the_file_system_is_no_deny(pack: LoadedPack) -> None:
+    platform = replace(BASELINE, tls_deny_not_resource=True)
+    assert stack_findings(pack, platform, unknowns=False) == {
+        ("efs-policy-denies-insecure-transport", "mandatory", "fs-policy")
+    }
+
+
+NETWORK_CASES = {
+    "nfs-from-a-prefix-list-of-the-world": (
+        {"allow_nfs_from_tasks": False, "nfs_prefix_list": "world"},
+        {("ec2-nfs-ingress-restricted", "mandatory", "nfs-from-list")},
+    ),
+    "nfs-from-a-prefix-list-of-the-vpc": ({"allow_nfs_from_tasks": False, "nfs_prefix_list": "vpc"}, set()),
+    "s3-gateway-endpoint-on-another-route-table": (
+        {"s3_endpoint_on_public_table": True},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+}
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+@pytest.mark.parametrize("case", list(NETWORK_CASES))
+def test_network_forms_reach_the_same_verdict(pack: LoadedPack, case: str, unknowns: bool) -> None:
+    change, expected = NETWORK_CASES[case]
+    result = stack_findings(pack, replace(BASELINE, **change), unknowns)
+    assert result - unverifiable(result) == expected
+    if unknowns:
+        assert unverifiable(result) <= PREVIEW_BLIND
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_a_prefix_list_outside_the_stack_is_unverifiable(pack: LoadedPack, unknowns: bool) -> None:
+    platform = replace(BASELINE, allow_nfs_from_tasks=False, nfs_prefix_list="outside")
+    result = violations(pack, platform, unknowns)
+    assert not [v for v in result if v.level == "mandatory"]
+    (nfs,) = [v for v in result if v.policy == "efs-platform-ec2-nfs-ingress-restricted"]
+    assert "pl-0a1b2c3d4e5f60718 is not in this stack" in nfs.message
+
+
+@pytest.mark.parametrize(
+    ("change", "known"),
+    [
+        pytest.param({"mount_target_groups": "apply-efs"}, set(), id="apply-keeps-the-nfs-group"),
+        pytest.param(
+            {"mount_target_groups": "apply-empty"},
+            {("efs-mount-readiness", "mandatory", "service")},
+            id="apply-keeps-a-group-without-nfs",
+        ),
+        pytest.param({"private_subnets_by_az_id": True}, set(), id="subnets-placed-by-az-id"),
+    ],
+)
+def test_values_a_new_stack_cannot_resolve_are_unverifiable_not_judged(
+    pack: LoadedPack, change: dict, known: set
+) -> None:
+    platform = replace(BASELINE, **change)
+    assert stack_findings(pack, platform, unknowns=False) == known
+    # In a new stack the value is computed from several candidates (or AZ ids cannot be named):
+    # nothing mandatory, and mount readiness says what it cannot verify.
+    result = stack_findings(pack, platform, unknowns=True)
+    assert not {r for r in result if r[1] == "mandatory"}
+    assert ("efs-mount-readiness", "advisory", "stack") in result
 
 
 def test_nat_makes_endpoints_optional(pack: LoadedPack) -> None:

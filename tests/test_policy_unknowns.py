@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from google.protobuf import struct_pb2
@@ -82,22 +83,60 @@ def stack_config() -> StackConfig:
     return StackConfig("test", "test", ROOT, ROOT / "__main__.py", {"aws:region": REGION})
 
 
-def _unknown(struct: struct_pb2.Struct, key: str) -> struct_pb2.Struct:
+Path_ = tuple[str | int, ...]
+
+
+def _unknown(struct: struct_pb2.Struct, path: Path_) -> struct_pb2.Struct:
+    """A copy of ``struct`` with the value at ``path`` unknown (unchanged where it is absent)."""
     copy = struct_pb2.Struct()
     copy.CopyFrom(struct)
-    if key in copy.fields:
-        copy.fields[key].string_value = rpc.UNKNOWN
+    value: Any = copy.fields.get(path[0]) if path[0] in copy.fields else None
+    for step in path[1:]:
+        if value is None:
+            break
+        kind = value.WhichOneof("kind")
+        if isinstance(step, int) and kind == "list_value" and step < len(value.list_value.values):
+            value = value.list_value.values[step]
+        elif isinstance(step, str) and kind == "struct_value" and step in value.struct_value.fields:
+            value = value.struct_value.fields[step]
+        else:
+            value = None
+    if value is not None:
+        value.string_value = rpc.UNKNOWN
     return copy
 
 
-def _mutations(graph: Graph) -> list[tuple[Resource, str]]:
+def _paths(value: struct_pb2.Value, prefix: Path_, depth: int) -> list[Path_]:
+    """``prefix`` and the values inside it, down to ``depth`` levels (a list's first element)."""
+    found = [prefix]
+    if depth == 0:
+        return found
+    kind = value.WhichOneof("kind")
+    if kind == "list_value" and value.list_value.values:
+        found += _paths(value.list_value.values[0], (*prefix, 0), depth - 1)
+    elif kind == "struct_value":
+        for key in sorted(value.struct_value.fields):
+            if not key.startswith("4dabf18193072939515e22adb298388d"):
+                found += _paths(value.struct_value.fields[key], (*prefix, key), depth - 1)
+    return found
+
+
+def _mutations(graph: Graph) -> list[tuple[Resource, Path_]]:
+    """Each input property of each resource, and (three levels down) the values inside it: an
+    unknown element of a known list (``cidr_blocks=[eip.public_ip...]``) is as common as an
+    unknown property."""
     return [
-        (r, key)
+        (r, path)
         for r in graph.resources
         if r.custom and r.type != STACK_TYPE and not r.type.startswith("pulumi:providers:")
         for key in sorted(r.inputs.fields)
         if not key.startswith("__")
+        for path in _paths(r.inputs.fields[key], (key,), 3)
     ]
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(map(str, path))
 
 
 def _key(v: Violation) -> tuple[str, str, str]:
@@ -140,11 +179,12 @@ def test_every_unknown_input_keeps_the_verdict_or_says_it_cannot(
     assert verdicts or program.endswith("baseline"), "a violations fixture must have verdicts to lose"
 
     lost: list[str] = []
-    for resource, key in _mutations(graph):
+    for resource, path in _mutations(graph):
+        key = str(path[0])
         changed = replace(
             resource,
-            inputs=_unknown(resource.inputs, key),
-            outputs=_unknown(resource.outputs, key),
+            inputs=_unknown(resource.inputs, path),
+            outputs=_unknown(resource.outputs, path),
             property_dependencies={**resource.property_dependencies, key: [opaque.urn]},
         )
         mutated = replace(graph, resources=[changed if r is resource else r for r in graph.resources])
@@ -152,7 +192,7 @@ def test_every_unknown_input_keeps_the_verdict_or_says_it_cannot(
             after_resource = analysis.analyze_resource(pack, changed, providers)
             after_stack = analysis.analyze_stack(pack, mutated, providers)
         except analysis.PolicyCrash as e:
-            pytest.fail(f"{program}: {resource.type} '{resource.name}'.{key} unknown: {e}")
+            pytest.fail(f"{program}: {resource.type} '{resource.name}'.{_dotted(path)} unknown: {e}")
         after = {_key(v) for v in after_resource + after_stack}
         for urn, found in by_resource.items():
             if urn != resource.urn:
@@ -160,7 +200,9 @@ def test_every_unknown_input_keeps_the_verdict_or_says_it_cannot(
         said = {v.policy for v in after_resource + after_stack if _cannot_run(v)}
         for policy, level, urn in sorted(verdicts - after):
             if policy not in said:
-                lost.append(f"{resource.type} '{resource.name}'.{key} unknown: {policy} [{level}] on {urn} lost")
+                lost.append(
+                    f"{resource.type} '{resource.name}'.{_dotted(path)} unknown: {policy} [{level}] on {urn} lost"
+                )
     assert not lost, "\n".join(lost)
 
 

@@ -163,6 +163,13 @@ def flag(v: Any, default: Any = None) -> Any:
     return Invalid(v)
 
 
+def unclear(prop: str, v: Any) -> str:
+    """Why a property's value cannot decide a verdict: not known yet, or refused by the provider."""
+    if isinstance(v, Invalid):
+        return f"{prop} is {v}, which the provider refuses"
+    return f"{prop} is not known in this preview"
+
+
 _DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
@@ -521,10 +528,10 @@ class Stack:
                 unplaced = True
             else:
                 found += candidates
-                if raw is UNKNOWN:
-                    exact = exact and (len(candidates) == 1 or all(self._acts_as(d, types) for d in deps))
-                else:
-                    exact = exact and len(candidates) == unknown_slots
+                # A whole value computed from several candidates may name any of them (an apply
+                # can filter): exact only when there is one. Unknown entries of a known list are
+                # filled one candidate each.
+                exact = exact and len(candidates) == (1 if raw is UNKNOWN else unknown_slots)
         return Refs(tuple(_unique(found)), tuple(dict.fromkeys(outside)), unplaced, exact)
 
     def referrers(
@@ -716,7 +723,20 @@ def _index_ingress(stack: Stack) -> tuple[dict[str, list[tuple[Ingress, bool]]],
 def admits(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], port: int) -> Any:
     """Whether ``group`` admits TCP ``port`` from ``peers`` (the workload's security groups), or
     from every CIDR in ``cidrs`` (the workload's subnets): True, False or UNKNOWN. When ``peers``
-    are candidates (not exact), each must be admitted."""
+    are candidates (not exact), each must be admitted. Memoized: many workloads share groups."""
+    key = (
+        "admits",
+        group.urn if isinstance(group, Res) else group,
+        frozenset(peers.keys),
+        peers.exact,
+        peers.unplaced,
+        tuple(cidrs),
+        port,
+    )
+    return stack.memo(key, lambda: _admits_any(stack, group, peers, cidrs, port))
+
+
+def _admits_any(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], port: int) -> Any:
     if peers.found and not peers.exact:
         verdicts = [_admits(stack, group, Refs((c,)), cidrs, port) for c in peers.found]
         verdict = True if all(v is True for v in verdicts) else False if all(v is False for v in verdicts) else UNKNOWN

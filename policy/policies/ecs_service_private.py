@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ._graph import SUBNET, UNKNOWN, Invalid, Res, Stack, flag, label
+from ._graph import SUBNET, UNKNOWN, Invalid, Res, Stack, flag, label, unclear
 from ._rule import Unverifiable, stack_rule
 from .private_subnet_public_ip import is_private
 
@@ -30,7 +30,7 @@ def _subnet_finding(stack: Stack, subnet: Res) -> tuple[Any, str]:
     if private.value is UNKNOWN:
         return UNKNOWN, private.why
     if maps is UNKNOWN or isinstance(maps, Invalid):
-        return UNKNOWN, "its mapPublicIpOnLaunch is not known"
+        return UNKNOWN, unclear("mapPublicIpOnLaunch", maps)
     return False, ""
 
 
@@ -72,8 +72,7 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
             continue
         public_ip = flag(service.get("networkConfiguration", "assignPublicIp"), default=False)
         if public_ip is UNKNOWN or isinstance(public_ip, Invalid):
-            shown = "not known" if public_ip is UNKNOWN else f"{public_ip}, which the provider refuses"
-            yield Unverifiable(f"cannot verify {label(service)}: assignPublicIp is {shown}"), service.urn
+            yield Unverifiable(f"cannot verify {label(service)}: {unclear('assignPublicIp', public_ip)}"), service.urn
         elif public_ip is True:
             yield f"{label(service)} assigns public IPs to its tasks; set assign_public_ip=False.", service.urn
         yield from subnets_outside_private(stack, service, ("networkConfiguration", "subnets"))

@@ -33,6 +33,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from ._containers import containers, json_flag
@@ -63,6 +64,7 @@ MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
 ACCESS_POINT = "aws:efs/accessPoint:AccessPoint"
 ROLE = "aws:iam/role:Role"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+ENDPOINT_ROUTES = "aws:ec2/vpcEndpointRouteTableAssociation:VpcEndpointRouteTableAssociation"
 PV = "kubernetes:core/v1:PersistentVolume"
 FARGATE_PROFILE = "aws:eks/fargateProfile:FargateProfile"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -177,13 +179,30 @@ def _pv_mount(stack: Stack, pv: Res) -> Any:
     )
 
 
-def _zones(subnets: list[Res]) -> Any:
-    """The AZs of ``subnets`` as names (or ids, when every subnet gives an id), or UNKNOWN."""
-    for key in ("availabilityZone", "availabilityZoneId"):
-        zones = {s.get(key) for s in subnets}
-        if not (zones & {None, UNKNOWN}):
-            return zones
-    return UNKNOWN
+def _zones(stack: Stack, subnets: list[Res]) -> Any:
+    """The AZs of ``subnets`` as AZ names, or UNKNOWN. A subnet that gives only an AZ id
+    (``availability_zone_id``) is placed by a subnet of the stack that gives both; AZ names map
+    to ids differently in each account, so there is no other way to compare them."""
+    names_of_ids = stack.memo("az-names", lambda: _az_names(stack))
+    zones = set()
+    for subnet in subnets:
+        name = subnet.setting("availabilityZone")
+        if name is UNKNOWN or not name:
+            zone_id = subnet.setting("availabilityZoneId")
+            name = names_of_ids.get(zone_id) if isinstance(zone_id, str) else None
+        if not isinstance(name, str) or not name:
+            return UNKNOWN
+        zones.add(name)
+    return zones
+
+
+def _az_names(stack: Stack) -> dict[str, str]:
+    found = {}
+    for subnet in stack.of_type(SUBNET):
+        name, zone_id = subnet.get("availabilityZone"), subnet.get("availabilityZoneId")
+        if isinstance(name, str) and isinstance(zone_id, str) and name and zone_id:
+            found[zone_id] = name
+    return found
 
 
 def _mount_targets(stack: Stack, fs: Res) -> tuple[list[Res], bool]:
@@ -198,9 +217,9 @@ def _mount_targets(stack: Stack, fs: Res) -> tuple[list[Res], bool]:
 
 def _zone_coverage(stack: Stack, who: Res, fs: Res, subnets: list[Res]) -> Iterator[Finding]:
     targets, undecided = _mount_targets(stack, fs)
-    zones = _zones(subnets)
+    zones = _zones(stack, subnets)
     if zones is UNKNOWN:
-        yield Unverifiable(f"cannot verify the AZs of {label(who)}: its subnets name no zone"), who.urn
+        yield Unverifiable(f"cannot verify the AZs of {label(who)}: the AZ names of its subnets are not known"), who.urn
         return
     target_subnets: list[Res] = []
     for target in targets:
@@ -209,7 +228,7 @@ def _zone_coverage(stack: Stack, who: Res, fs: Res, subnets: list[Res]) -> Itera
             yield Unverifiable(f"cannot verify {label(target)}: {found.why_not_complete('its subnet')}"), who.urn
             return
         target_subnets += found.found
-    covered = _zones(target_subnets) if target_subnets else set()
+    covered = _zones(stack, target_subnets) if target_subnets else set()
     if covered is UNKNOWN:
         yield Unverifiable(f"cannot verify the zones of the mount targets of {label(fs)}"), who.urn
         return
@@ -230,11 +249,14 @@ def _nfs_reachable(stack: Stack, who: Res, fs: Res, peers: Refs, subnets: list[R
     cidrs = [] if any(c is UNKNOWN or not c for c in cidrs) else cidrs
     for target in targets:
         groups = stack.refs(target, "securityGroups", SG_TYPES, optional=True)
-        if groups.unplaced or not groups.exact:
+        if groups.unplaced:
             yield Unverifiable(f"cannot verify the security groups of {label(target)}"), who.urn
             continue
         candidates: list[Res | str] = [*groups.found, *groups.outside]
         verdicts = [admits(stack, g, peers, cidrs, NFS_PORT) for g in candidates]
+        if not groups.exact:
+            # The target has some of these groups: admitted for sure only if each admits.
+            verdicts = [_all_of(verdicts)]
         if True in verdicts:
             continue
         if UNKNOWN in verdicts or groups.outside:
@@ -249,6 +271,19 @@ def _nfs_reachable(stack: Stack, who: Res, fs: Res, peers: Refs, subnets: list[R
             return
     if not targets and undecided:
         yield Unverifiable(f"cannot verify the mount targets of {label(fs)} for {label(who)}"), who.urn
+
+
+def _all_of(verdicts: list[Any]) -> Any:
+    return True if all(v is True for v in verdicts) else False if all(v is False for v in verdicts) else UNKNOWN
+
+
+def _soften(findings: Iterator[Finding], exact: bool, why: str) -> Iterator[Finding]:
+    """Violations found on candidates (not :attr:`Refs.exact`) are not certain: say so."""
+    for message, urn in findings:
+        if exact or isinstance(message, Unverifiable):
+            yield message, urn
+        else:
+            yield Unverifiable(f"cannot verify ({why}): {message}"), urn
 
 
 def _platform_version(service: Res) -> Iterator[Finding]:
@@ -362,6 +397,22 @@ def _has_default_route(stack: Stack, table: Res) -> Any:
 _ENDPOINTS_NEEDED = {"ecr.api": "interface", "ecr.dkr": "interface", "logs": "interface", "s3": "gateway"}
 
 
+def _gateway_serves(stack: Stack, endpoint: Res, tables: Refs) -> Any:
+    """Whether a gateway endpoint routes for the subnet's route tables: a gateway endpoint is a
+    route in the tables it is attached to (``route_table_ids`` or
+    ``VpcEndpointRouteTableAssociation``), and only those."""
+    served = Refs.union(
+        [stack.refs(endpoint, "routeTableIds", TABLES, optional=True)]
+        + [
+            stack.refs(association, "routeTableId", TABLES)
+            for association, _ in stack.referrers((ENDPOINT_ROUTES,), "vpcEndpointId", (ENDPOINT,)).of(endpoint)
+        ]
+    )
+    if {t.urn for t in tables.found} <= {t.urn for t in served.found}:
+        return True
+    return UNKNOWN if served.unplaced or served.outside or not served.exact else False
+
+
 def _endpoints(stack: Stack, who: Res, subnets: list[Res], td: Res) -> Iterator[Finding]:
     for subnet in subnets:
         tables = subnet_route_tables(stack, subnet)
@@ -390,6 +441,7 @@ def _endpoints(stack: Stack, who: Res, subnets: list[Res], td: Res) -> Iterator[
             if ":ssm:" in text:
                 needed["ssm"] = "interface"
         present: set[str] = set()
+        undecided: set[str] = set()
         index = stack.referrers((ENDPOINT,), "vpcId", (VPC,))
         for vpc in vpcs.found:
             for endpoint, _ in index.of(vpc):
@@ -399,23 +451,28 @@ def _endpoints(stack: Stack, who: Res, subnets: list[Res], td: Res) -> Iterator[
                 kind = str(endpoint.setting("vpcEndpointType", default="Gateway")).lower()
                 dns = flag(endpoint.setting("privateDnsEnabled"), default=False)
                 for name, wanted in needed.items():
-                    if service_name.endswith("." + name) and kind == wanted and (wanted == "gateway" or dns is True):
+                    if not service_name.endswith("." + name) or kind != wanted:
+                        continue
+                    serves = _gateway_serves(stack, endpoint, tables) if wanted == "gateway" else dns is True
+                    if serves is True:
                         present.add(name)
+                    elif serves is UNKNOWN:
+                        undecided.add(name)
         missing = sorted(set(needed) - present)
-        if missing and index.unplaced:
-            yield (
-                Unverifiable(
-                    f"cannot verify the endpoints of {label(subnet)}: the VPC of {label(index.unplaced[0])} is "
-                    "not known"
-                ),
-                who.urn,
+        if missing and (index.unplaced or set(missing) <= undecided):
+            why = (
+                f"the VPC of {label(index.unplaced[0])} is not known"
+                if index.unplaced
+                else f"the route tables of the {', '.join(missing)} gateway endpoint are not known"
             )
+            yield Unverifiable(f"cannot verify the endpoints of {label(subnet)}: {why}"), who.urn
             return
         if missing:
             yield (
                 f"{label(who)} runs in {label(subnet)}, which has no route out (no NAT), and the VPC lacks the "
-                f"{', '.join(missing)} endpoint(s) (interface endpoints with private DNS): image pulls or logs fail. "
-                "Add them (Network interfaceEndpoints) or a NAT gateway.",
+                f"{', '.join(missing)} endpoint(s) for it (interface endpoints with private DNS; the S3 gateway "
+                "endpoint on its route table): image pulls or logs fail. Add them (Network interfaceEndpoints) or a "
+                "NAT gateway.",
                 who.urn,
             )
             return
@@ -455,9 +512,10 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
         yield Unverifiable(f"cannot verify the network of {label(service)}"), service.urn
         return
     subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
-    if not subnets.complete:
+    if subnets.outside or subnets.unplaced:
         yield Unverifiable(f"cannot verify {label(service)}: {subnets.why_not_complete('its subnet')}"), service.urn
         return
+    candidates = f"its subnets are some of {', '.join(label(s) for s in subnets.found)}"
     peers = stack.refs(service, ("networkConfiguration", "securityGroups"), SG_TYPES)
     if not peers:
         # Without security groups, awsvpc tasks get the VPC's default group.
@@ -465,7 +523,7 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
         peers = Refs(tuple(stack.canonical(v, SG_TYPES) for v in vpcs))
     if service.setting("launchType") != "EC2":
         yield from _platform_version(service)
-    yield from _endpoints(stack, service, list(subnets.found), td)
+    yield from _soften(_endpoints(stack, service, list(subnets.found), td), subnets.exact, candidates)
     roles = stack.refs(td, "taskRoleArn", (ROLE,), optional=True)
     for mount in mounts:
         if not mount.file_systems.complete:
@@ -474,8 +532,11 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
                 service.urn,
             )
         for fs in mount.file_systems.found:
-            yield from _zone_coverage(stack, service, fs, list(subnets.found))
-            yield from _nfs_reachable(stack, service, fs, peers, list(subnets.found))
+            placed = chain(
+                _zone_coverage(stack, service, fs, list(subnets.found)),
+                _nfs_reachable(stack, service, fs, peers, list(subnets.found)),
+            )
+            yield from _soften(placed, subnets.exact, candidates)
             if mount.iam and not roles:
                 yield (
                     f"{label(td)} mounts {label(fs)} with IAM authorization but has no task role (with iam ENABLED "
@@ -524,13 +585,12 @@ def _kubernetes(stack: Stack) -> Iterator[Finding]:
     Fargate profiles and node groups, reachable on 2049 from the cluster security group, and a
     policy that allows the mount's identity; Fargate-only clusters get the CSIDriver object and
     no dynamic provisioning."""
-    workload_subnets: list[Res] = []
-    placement_known = True
-    for token in (FARGATE_PROFILE, NODE_GROUP):
-        for group in stack.of_type(token):
-            found = stack.refs(group, "subnetIds", (SUBNET,))
-            workload_subnets += found.found
-            placement_known = placement_known and found.complete
+    placement = Refs.union(
+        stack.refs(group, "subnetIds", (SUBNET,)) for group in stack.of_type(FARGATE_PROFILE, NODE_GROUP)
+    )
+    workload_subnets = list(placement.found)
+    placement_known = not placement.outside and not placement.unplaced
+    candidates = f"its pods run in some of {', '.join(label(s) for s in workload_subnets)}"
     peers = _cluster_peers(stack)
     node_roles = Refs.union(stack.refs(group, "nodeRoleArn", (ROLE,)) for group in stack.of_type(NODE_GROUP))
     for pv in stack.of_type(PV):
@@ -555,11 +615,11 @@ def _kubernetes(stack: Stack) -> Iterator[Finding]:
             if not placement_known:
                 yield Unverifiable(f"cannot verify where the pods of {label(pv)} run"), pv.urn
             elif workload_subnets:
-                yield from _zone_coverage(stack, pv, fs, workload_subnets)
+                yield from _soften(_zone_coverage(stack, pv, fs, workload_subnets), placement.exact, candidates)
             elif not _mount_targets(stack, fs)[0]:
                 yield f"{label(fs)}, mounted by {label(pv)}, has no mount target.", pv.urn
             if peers:
-                yield from _nfs_reachable(stack, pv, fs, peers, workload_subnets)
+                yield from _soften(_nfs_reachable(stack, pv, fs, peers, workload_subnets), placement.exact, candidates)
             yield from _grants(stack, pv, fs, mount, node_roles if mount.iam else None)
     yield from _fargate_only_storage(stack)
 

@@ -24,7 +24,7 @@ def nfs_only(rule: Ingress) -> Any:
 
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     targets = stack.of_type(MOUNT_TARGET)
     if targets:
         # Permissions whose group is not known may open a mount target's group.
@@ -39,12 +39,12 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 )
     for target in targets:
         groups = stack.refs(target, "securityGroups", SG_TYPES, optional=True)
-        if groups.unplaced or not groups.exact:
+        if groups.unplaced:
             yield Unverifiable(f"cannot verify {label(target)}: its security groups are not known"), target.urn
         for group in groups.found:
-            if group.urn in seen:
+            if (group.urn, groups.exact) in seen:
                 continue
-            seen.add(group.urn)
+            seen.add((group.urn, groups.exact))
             for rule, exact in ingress_of(stack, group).rules:
                 verdict = nfs_only(rule)
                 if verdict is UNKNOWN:
@@ -52,7 +52,7 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
                         Unverifiable(f"cannot verify {label(rule.holder)}: its protocol or ports are not known"),
                         rule.holder.urn,
                     )
-                elif verdict is False and exact:
+                elif verdict is False and exact and groups.exact:
                     yield (
                         f"{label(rule.holder)} opens {rule.ports} on {label(group)}, a group of {label(target)}; "
                         "mount target groups admit TCP 2049 only.",

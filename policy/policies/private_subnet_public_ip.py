@@ -30,6 +30,7 @@ from ._graph import (
     as_list,
     flag,
     label,
+    unclear,
 )
 from ._rule import Unverifiable, stack_rule
 
@@ -87,7 +88,8 @@ def subnet_route_tables(stack: Stack, subnet: Res) -> Refs:
     """The route tables that govern a subnet: its explicit association, or the VPC's main route
     table (a ``MainRouteTableAssociation``, the adopting ``DefaultRouteTable``, or the VPC itself
     standing for the main table AWS created with it)."""
-    associations = stack.referrers((ASSOCIATION,), "subnetId", (SUBNET,))
+    # An association names a subnet or (an edge association) a gateway: subnetId is optional.
+    associations = stack.referrers((ASSOCIATION,), "subnetId", (SUBNET,), optional=True)
     if associations.unplaced:
         return Refs(unplaced=True)  # an association whose subnet is not known may be this one's
     explicit = _tables_of(stack, associations.of(subnet))
@@ -155,7 +157,7 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
         private = is_private(stack, subnet)
         if private.value is False:
             continue
-        unclear = [p for p, v in maps.items() if v is UNKNOWN or isinstance(v, Invalid)]
+        undecided = [unclear(p, v) for p, v in maps.items() if v is UNKNOWN or isinstance(v, Invalid)]
         if private.value is UNKNOWN:
             yield (
                 Unverifiable(
@@ -163,8 +165,8 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
                 ),
                 subnet.urn,
             )
-        elif unclear:
-            yield Unverifiable(f"cannot verify {label(subnet)}: {', '.join(unclear)} is not known"), subnet.urn
+        elif undecided:
+            yield Unverifiable(f"cannot verify {label(subnet)}: {'; '.join(undecided)}"), subnet.urn
         else:
             yield (
                 f"{label(subnet)} has no route to an internet gateway (a private subnet) but sets "

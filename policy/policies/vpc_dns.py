@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._graph import SUBNET, UNKNOWN, VPC, Invalid, Refs, Res, Stack, flag, label
+from ._graph import SUBNET, UNKNOWN, VPC, Invalid, Refs, Res, Stack, flag, label, unclear
 from ._rule import Unverifiable, stack_rule
 
 MOUNT_TARGET = "aws:efs/mountTarget:MountTarget"
@@ -122,9 +122,9 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
                     continue
                 if setting is UNKNOWN or isinstance(setting, Invalid) or user.certain is not True:
                     why = (
-                        f"{prop} is not known in this preview"
-                        if user.certain is True
-                        else (f"{prop} is off, and {label(user.who)} may need it")
+                        unclear(prop, setting)
+                        if setting is UNKNOWN or isinstance(setting, Invalid)
+                        else f"{prop} is off, and {label(user.who)} may need it"
                     )
                     yield Unverifiable(f"cannot verify {label(vpc)}: {why}"), vpc.urn
                     continue
