@@ -52,6 +52,7 @@ from ._graph import (
     has_unknown,
     json_value,
     label,
+    value,
 )
 from ._iam import MOUNT, WRITE, Request, allows, boundary_documents, identity_documents
 from ._rule import Unverifiable, stack_rule
@@ -560,7 +561,8 @@ def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
         return
     for sc in stack.of_type(STORAGE_CLASS):
         provisioner = sc.get("provisioner")
-        mode = sc.get("parameters", "provisioningMode") if provisioner in (EFS_CSI, UNKNOWN) else None
+        parameters = sc.setting("parameters", default={})
+        mode = value(parameters, "provisioningMode") if provisioner in (EFS_CSI, UNKNOWN) else None
         if UNKNOWN in (provisioner, mode):
             yield Unverifiable(f"cannot verify whether {label(sc)} provisions EFS access points"), sc.urn
         elif provisioner == EFS_CSI and mode == "efs-ap":
