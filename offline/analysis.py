@@ -202,6 +202,54 @@ class Providers:
         )
 
 
+_SIG = "4dabf18193072939515e22adb298388d"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def engine_view(props: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Properties as the Pulumi engine hands them to analyzers: it marshals without keeping
+    resource references, so a resource passed as an input arrives as its id (unknown while it is
+    not known), or as its URN when it has none, a component's (pulumi/pulumi
+    sdk/go/common/resource/plugin/rpc.go, MarshalPropertyValue with KeepResources false)."""
+    if not _has_reference(props):
+        return props
+    copy = struct_pb2.Struct()
+    copy.CopyFrom(props)
+    _replace_references(copy)
+    return copy
+
+
+def _is_reference(v: struct_pb2.Value) -> bool:
+    if v.WhichOneof("kind") != "struct_value":
+        return False
+    fields = v.struct_value.fields
+    return _SIG in fields and fields[_SIG].string_value == _RESOURCE_SIG
+
+
+def _has_reference(container: Any) -> bool:
+    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
+    for v in values:
+        kind = v.WhichOneof("kind")
+        if kind == "struct_value" and (_is_reference(v) or _has_reference(v.struct_value)):
+            return True
+        if kind == "list_value" and _has_reference(v.list_value):
+            return True
+    return False
+
+
+def _replace_references(container: Any) -> None:
+    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
+    for v in values:
+        if _is_reference(v):
+            ref = v.struct_value.fields
+            known_id = "id" in ref and ref["id"].string_value
+            v.string_value = ref["id"].string_value if known_id else ref["urn"].string_value
+        elif v.WhichOneof("kind") == "struct_value":
+            _replace_references(v.struct_value)
+        elif v.WhichOneof("kind") == "list_value":
+            _replace_references(v.list_value)
+
+
 class PolicyCrash(PolicyPackError):
     """A policy raised while checking the program (a defect of the policy, not a verdict)."""
 
@@ -265,7 +313,9 @@ def _violations(pack: LoadedPack, response: Any, default_urn: str) -> list[Viola
 
 def analyze_resource(pack: LoadedPack, r: Resource, providers: Providers) -> list[Violation]:
     """Every resource policy on one resource's inputs (the CLI's Analyze call)."""
-    request = analyzer_pb2.AnalyzeRequest(type=r.type, properties=r.inputs, urn=r.urn, name=r.name, options=_options(r))
+    request = analyzer_pb2.AnalyzeRequest(
+        type=r.type, properties=engine_view(r.inputs), urn=r.urn, name=r.name, options=_options(r)
+    )
     provider = providers.of(r)
     if provider is not None:
         request.provider.CopyFrom(provider)
@@ -279,7 +329,7 @@ def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[
     for r in graph.resources:
         resource = analyzer_pb2.AnalyzerResource(
             type=r.type,
-            properties=graph.outputs if r.type == STACK_TYPE else r.outputs,
+            properties=engine_view(graph.outputs if r.type == STACK_TYPE else r.outputs),
             urn=r.urn,
             name=r.name,
             options=_options(r),

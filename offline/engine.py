@@ -205,7 +205,7 @@ def run_callable(
         engine=MockEngine(logging.getLogger("offline.program")),
         project=project,
         stack=stack,
-        dry_run=unknowns,
+        dry_run=True,  # a preview is a dry run in every mode (`pulumi preview` always is)
         organization="organization",
         callbacks=None,
     )

@@ -196,6 +196,13 @@ _ARN_IS_ID = {
 }
 
 
+def _auto_named_kubernetes(token: str) -> bool:
+    """A Kubernetes object the provider names (not a provider, a list or a Helm/YAML component)."""
+    if not token.startswith("kubernetes:") or token.startswith(("kubernetes:helm", "kubernetes:yaml")):
+        return False
+    return not token.rsplit(":", 1)[-1].endswith(("List", "Patch"))
+
+
 def _camel_words(name: str) -> list[str]:
     return re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", name)
 
@@ -220,10 +227,14 @@ class OfflineMocks(Mocks):
         if "name" in names and not inputs.get("name") and "namePrefix" not in inputs:
             # What a provider's auto-naming does at check time (known in a real preview too).
             state["name"] = f"{args.name}-{seed[:7]}"
-        kubernetes = args.typ.startswith("kubernetes:")
-        if kubernetes and isinstance(state.get("metadata"), dict) and not state["metadata"].get("name"):
-            # pulumi-kubernetes names an object <resource name>-<8 random characters> at check time.
-            state["metadata"] = {**state["metadata"], "name": f"{args.name}-{seed[:8]}"}
+        metadata = state.get("metadata")
+        if _auto_named_kubernetes(args.typ) and (metadata is None or isinstance(metadata, dict)):
+            metadata = dict(metadata or {})
+            if not metadata.get("name"):
+                # pulumi-kubernetes names an object <resource name>-<8 random characters> at check
+                # time, with or without a metadata argument (known in a real preview too).
+                metadata["name"] = f"{args.name}-{seed[:8]}"
+            state["metadata"] = metadata
         nested = _NESTED.get(args.typ)
         if self.unknowns and args.resource_id is None:
             for out in names:
