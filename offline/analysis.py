@@ -355,7 +355,8 @@ def analyze(
     providers = Providers(graph, stack)
     violations: list[Violation] = []
     for r in graph.resources:
-        if r.type != STACK_TYPE:
+        # Resource policies check what the program asks for; a read resource is not its to change.
+        if r.type != STACK_TYPE and not r.external:
             violations += analyze_resource(pack, r, providers)
     return violations + analyze_stack(pack, graph, providers)
 

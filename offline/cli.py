@@ -43,6 +43,18 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="write preview.json and every Kubernetes object as YAML under this directory"
     )
     p.add_argument("--unknowns", action="store_true", help="preview a new stack: computed outputs stay unknown")
+    p.add_argument(
+        "--invokes",
+        type=Path,
+        metavar="FILE",
+        help="answers for invokes (data sources) and reads, as a YAML/JSON mapping of token -> result",
+    )
+    p.add_argument(
+        "--stack-outputs",
+        type=Path,
+        metavar="FILE",
+        help="outputs of referenced stacks, as a YAML/JSON mapping of stack name -> outputs (else unknown)",
+    )
     p.add_argument("--quiet", action="store_true", help="print only the summary and the policy verdicts")
     p.add_argument("--traceback", action="store_true", help="on a program error, print the full traceback")
     return parser
@@ -67,6 +79,7 @@ def preview(args: argparse.Namespace) -> int:
     import pulumi
 
     from . import analysis, engine, report
+    from .invokes import InvokeAnswers, InvokeAnswersError, read_stack_outputs
     from .mocks import UnsupportedInvoke
     from .project import ProjectError, load
 
@@ -86,12 +99,18 @@ def preview(args: argparse.Namespace) -> int:
             return _fail(str(e))
 
     try:
-        graph = engine.run(stack, unknowns=args.unknowns)
+        invoke_answers = InvokeAnswers.load(args.invokes) if args.invokes else None
+        stack_outputs = read_stack_outputs(args.stack_outputs) if args.stack_outputs else None
+    except InvokeAnswersError as e:
+        return _fail(str(e))
+
+    try:
+        graph = engine.run(stack, unknowns=args.unknowns, invoke_answers=invoke_answers, stack_outputs=stack_outputs)
     except engine.ProgramError as e:
         cause = e.cause
         if args.traceback:
             traceback.print_exception(cause)
-        if isinstance(cause, UnsupportedInvoke):
+        if isinstance(cause, (UnsupportedInvoke, InvokeAnswersError)):
             return _fail(str(cause))
         if isinstance(cause, pulumi.RunError):
             return _fail(str(cause))

@@ -29,6 +29,7 @@ from pulumi.runtime.settings import configure, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from .invokes import InvokeAnswers
 from .mocks import OfflineMocks
 from .project import StackConfig
 
@@ -56,6 +57,8 @@ class Resource:
     aliases: list[str]
     id: str = ""
     outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+    external: bool = False
+    """Read, not managed: ``Resource.get(...)``, a stack reference."""
 
 
 @dataclass
@@ -140,6 +143,48 @@ class RecordingMonitor(MockMonitor):
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=outputs)
 
+    def ReadResource(self, request: Any) -> Any:
+        """A read resource (``aws.ec2.Subnet.get(...)``, a stack reference): the engine reads its
+        state and keeps it in the stack as an external resource, which stack analyzers see."""
+        _ensure_event_loop()
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = rpc.deserialize_properties(request.properties, keep_unknowns=True)
+        id_, state = self.mocks.new_resource(
+            MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.id,
+                custom=True,
+            )
+        )
+        outputs = _sync_await(rpc.serialize_properties(state, {}))
+        record = Resource(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent or None,
+            custom=True,
+            inputs=request.properties,
+            dependencies=list(request.dependencies),
+            property_dependencies={},
+            provider=request.provider,
+            protect=False,
+            retain_on_delete=False,
+            delete_before_replace=None,
+            ignore_changes=[],
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            aliases=[],
+            id=str(id_ or request.id),
+            outputs=outputs,
+            external=True,
+        )
+        with self._lock:
+            self.recorded[urn] = record
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, record.id, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=outputs)
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         with self._lock:
             record = self.recorded.get(request.urn)
@@ -159,7 +204,12 @@ class ProgramError(Exception):
         super().__init__(str(cause))
 
 
-def run(stack: StackConfig, unknowns: bool = False) -> Graph:
+def run(
+    stack: StackConfig,
+    unknowns: bool = False,
+    invoke_answers: InvokeAnswers | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Graph:
     """Run the program of ``stack`` on the mock engine and return what it registered.
 
     ``unknowns=True`` runs it as a preview of a new stack: computed outputs stay unknown.
@@ -177,6 +227,8 @@ def run(stack: StackConfig, unknowns: bool = False) -> Graph:
             config=stack.config,
             secret_keys=stack.secret_keys,
             unknowns=unknowns,
+            invoke_answers=invoke_answers,
+            stack_outputs=stack_outputs,
         )
     finally:
         sys.path[:] = saved_path
@@ -191,12 +243,19 @@ def run_callable(
     config: Mapping[str, str],
     secret_keys: Sequence[str] = (),
     unknowns: bool = False,
+    invoke_answers: InvokeAnswers | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Graph:
     """Run ``program`` (any code that registers resources) inside a new stack on the mock
     engine, as the language host runs a program, and return the recorded graph. The region
     comes from ``aws:region`` in ``config``. Each call starts from a fresh runtime state.
     """
-    mocks = OfflineMocks(config.get("aws:region") or "us-east-1", unknowns=unknowns)
+    mocks = OfflineMocks(
+        config.get("aws:region") or "us-east-1",
+        unknowns=unknowns,
+        invoke_answers=invoke_answers,
+        stack_outputs=stack_outputs,
+    )
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     settings = MockSettings(

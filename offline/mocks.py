@@ -20,17 +20,20 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib
-import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pulumi import _types
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs, Mocks
 
-ACCOUNT_ID = "123456789012"
+from .aws_kinds import ACCOUNT_ID, AUTONAMED, KINDS, Kind, autoname
+from .invokes import INVOKES, InvokeAnswers, zone_id
+
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
+
 UNKNOWN = rpc.UNKNOWN
 
 
@@ -40,8 +43,9 @@ class UnsupportedInvoke(Exception):
     def __init__(self, token: str) -> None:
         self.token = token
         super().__init__(
-            f"the program calls the invoke {token!r}, which the offline engine does not answer; "
-            f"add a handler for it to offline/mocks.py (INVOKES)"
+            f"the program calls the invoke {token!r}, which the offline engine does not answer; give its "
+            "answer in a file (--invokes FILE: a mapping of invoke token -> result), or add a handler to "
+            "offline/invokes.py"
         )
 
 
@@ -55,13 +59,6 @@ def partition_of(region: str) -> dict[str, str]:
     if region.startswith("us-gov-"):
         return {"partition": "aws-us-gov", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
     return {"partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
-
-
-def _zone_id(region: str, zone: str) -> str:
-    # eu-west-1 -> euw1, ap-northeast-1 -> apne1, us-gov-west-1 -> usgw1 (AWS's zone-id form).
-    parts = region.split("-")
-    short = parts[0] + "".join(p[0] for p in parts[1:-1]) + parts[-1]
-    return f"{short}-az{ord(zone[-1]) - ord('a') + 1}"
 
 
 @functools.cache
@@ -133,15 +130,16 @@ _ID_PREFIX = {
     "volume": "vol",
 }
 
-# Resources whose AWS id is their name (or whose id is their ARN).
+#: Modules whose ids carry EC2's prefixes (an "Instance" elsewhere is not an EC2 instance).
+_EC2_MODULES = {"ec2", "vpc", "efs", "ec2transitgateway"}
+
+# Resources whose AWS id is their name (or whose id is their ARN); more in aws_kinds.
 _ID_IS_NAME = {
-    "aws:cloudwatch/logGroup:LogGroup",
     "aws:iam/role:Role",
     "aws:iam/policy:Policy",
     "aws:ecr/repository:Repository",
     "aws:ecs/cluster:Cluster",
     "aws:eks/cluster:Cluster",
-    "aws:lb/loadBalancer:LoadBalancer",
 }
 
 # ARN templates: (service, resource part). {id} and {name} are filled in; ``None`` region or
@@ -161,7 +159,6 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("ec2", "security-group-rule/{id}"),
     "aws:kms/key:Key": ("kms", "key/{id}"),
     "aws:kms/alias:Alias": ("kms", "{name}"),
-    "aws:cloudwatch/logGroup:LogGroup": ("logs", "log-group:{name}"),
     "aws:iam/role:Role": ("iam", "role{path}{name}"),
     "aws:iam/policy:Policy": ("iam", "policy{path}{name}"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{url}"),
@@ -170,9 +167,6 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:ecr/repository:Repository": ("ecr", "repository/{name}"),
     "aws:ecs/cluster:Cluster": ("ecs", "cluster/{name}"),
     "aws:ecs/taskDefinition:TaskDefinition": ("ecs", "task-definition/{family}:1"),
-    "aws:lb/loadBalancer:LoadBalancer": ("elasticloadbalancing", "loadbalancer/app/{name}/{hash16}"),
-    "aws:lb/targetGroup:TargetGroup": ("elasticloadbalancing", "targetgroup/{name}/{hash16}"),
-    "aws:lb/listener:Listener": ("elasticloadbalancing", "listener/app/{name}/{hash16}/{hash16b}"),
     "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
     "aws:eks/fargateProfile:FargateProfile": ("eks", "fargateprofile/{name}/{hash16}"),
     "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{name}/{hash16}"),
@@ -180,7 +174,6 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{hash6}"),
 }
 _DNS_NAME = {
-    "aws:lb/loadBalancer:LoadBalancer": "{name}-{number}.{region}.elb.{suffix}",
     "aws:efs/fileSystem:FileSystem": "{id}.efs.{region}.{suffix}",
     "aws:efs/mountTarget:MountTarget": "{fs}.efs.{region}.{suffix}",
 }
@@ -189,9 +182,6 @@ _GLOBAL_SERVICES = {"iam"}
 _SELF_ID = {("keyId", "aws:kms/key:Key"), ("allocationId", "aws:ec2/eip:Eip")}
 _ARN_IS_ID = {
     "aws:ecs/cluster:Cluster",
-    "aws:lb/loadBalancer:LoadBalancer",
-    "aws:lb/targetGroup:TargetGroup",
-    "aws:lb/listener:Listener",
     "aws:secretsmanager/secret:Secret",
 }
 
@@ -210,10 +200,18 @@ def _camel_words(name: str) -> list[str]:
 class OfflineMocks(Mocks):
     """Deterministic answers for any resource type and the invokes listed in :data:`INVOKES`."""
 
-    def __init__(self, region: str, unknowns: bool = False) -> None:
+    def __init__(
+        self,
+        region: str,
+        unknowns: bool = False,
+        invoke_answers: InvokeAnswers | None = None,
+        stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
         self.region = region
         self.unknowns = unknowns
         self.partition = partition_of(region)
+        self.invoke_answers = invoke_answers or InvokeAnswers()
+        self.stack_outputs = dict(stack_outputs or {})
 
     # -- resources ---------------------------------------------------------------------------
 
@@ -221,12 +219,15 @@ class OfflineMocks(Mocks):
         inputs = dict(args.inputs)
         if args.typ.startswith("pulumi:providers:"):
             return (UNKNOWN if self.unknowns else _digest(args.typ, args.name)[:36]), inputs
+        if args.typ == STACK_REFERENCE:
+            return self._stack_reference(args, inputs)
         seed = _digest(args.typ, args.name)
         names = output_names(args.typ)
         state = dict(inputs)
-        if "name" in names and not inputs.get("name") and "namePrefix" not in inputs:
+        prop, max_length, lower = AUTONAMED.get(args.typ, ("name", None, False))
+        if prop in names and prop in input_names(args.typ) and not inputs.get(prop) and f"{prop}Prefix" not in inputs:
             # What a provider's auto-naming does at check time (known in a real preview too).
-            state["name"] = f"{args.name}-{seed[:7]}"
+            state[prop] = autoname(args.name, seed, max_length, lower)
         metadata = state.get("metadata")
         if _auto_named_kubernetes(args.typ) and (metadata is None or isinstance(metadata, dict)):
             metadata = dict(metadata or {})
@@ -240,16 +241,32 @@ class OfflineMocks(Mocks):
             for out in names:
                 state.setdefault(out, UNKNOWN)
             if nested:
-                _merge_nested(state, _all_unknown(nested(self, seed)))
+                _merge_nested(state, _all_unknown(nested(self, seed, state)))
             return "", state
 
-        rid = args.resource_id or self._id(args.typ, state, seed)
-        computed = self._computed(args.typ, names, rid, state, seed)
-        for key, value in computed.items():
+        if args.resource_id and args.custom is not False:
+            # A read (``Resource.get``): its state is the cloud's; a user may give it (--invokes,
+            # keyed by the resource type, with args {id: ...}).
+            state.update(self.invoke_answers.answer(args.typ, {"id": args.resource_id}) or {})
+        rid, described = self._describe(args.typ, args.name, state, seed)
+        rid = args.resource_id or rid
+        for key, value in {**self._computed(args.typ, names, rid, state, seed), **described}.items():
             state.setdefault(key, value)
         if nested:
-            _merge_nested(state, nested(self, seed))
+            _merge_nested(state, nested(self, seed, state))
+        # Whatever else the provider reports is not known here: unknown, as a preview shows it,
+        # never None (a program may build strings from it).
+        for out in names:
+            state.setdefault(out, UNKNOWN)
         return rid, state
+
+    def _describe(self, token: str, name: str, state: dict[str, Any], seed: str) -> tuple[str, dict[str, Any]]:
+        """The id and type-specific outputs (aws_kinds), or the generic id."""
+        describe = KINDS.get(token)
+        if describe is None:
+            return self._id(token, state, seed), {}
+        kind = Kind(token, name, seed, state, self.region, self.partition["partition"], self.partition["dnsSuffix"])
+        return describe(kind)
 
     def _id(self, token: str, state: dict[str, Any], seed: str) -> str:
         cls = token.rsplit(":", 1)[-1]
@@ -264,7 +281,7 @@ class OfflineMocks(Mocks):
             return str(state.get("name") or cls.lower() + "-" + seed[:8])
         if token == "aws:kms/key:Key":
             return str(uuid.UUID(seed[:32]))
-        prefix = _ID_PREFIX.get(cls.lower())
+        prefix = _ID_PREFIX.get(cls.lower()) if token.split(":")[1].split("/", maxsplit=1)[0] in _EC2_MODULES else None
         if prefix:
             return f"{prefix}-{seed[:17]}"
         return seed[:20]
@@ -304,7 +321,7 @@ class OfflineMocks(Mocks):
             elif (name, token) in _SELF_ID:
                 out[name] = rid
             elif name == "availabilityZoneId" and isinstance(state.get("availabilityZone"), str):
-                out[name] = _zone_id(self.region, state["availabilityZone"])
+                out[name] = zone_id(self.region, state["availabilityZone"])
             elif name == "imageUri" and isinstance(state.get("repositoryUrl"), str):
                 out[name] = f"{state['repositoryUrl']}@sha256:{_digest(seed, 'image')}"
             elif name == "repositoryUrl" and token == "aws:ecr/repository:Repository":
@@ -338,14 +355,29 @@ class OfflineMocks(Mocks):
 
     # -- invokes -----------------------------------------------------------------------------
 
+    def _stack_reference(self, args: MockResourceArgs, inputs: dict[str, Any]) -> tuple[str, dict]:
+        """Another stack's outputs: from the file the user gave (--stack-outputs), else unknown, as
+        a preview cannot read a stack it has no access to."""
+        name = str(inputs.get("name") or args.resource_id or args.name)
+        outputs = self.stack_outputs.get(name)
+        state = {
+            "name": name,
+            "outputs": dict(outputs) if outputs is not None else UNKNOWN,
+            "secretOutputNames": [] if outputs is not None else UNKNOWN,
+        }
+        return name, state
+
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        given = self.invoke_answers.answer(args.token, args.args)
+        if given is not None:
+            return given, []
         handler = INVOKES.get(args.token)
         if handler is None:
             raise UnsupportedInvoke(args.token)
         return handler(self, args.args), []
 
 
-def _eks_cluster(mocks: OfflineMocks, seed: str) -> dict[str, Any]:
+def _eks_cluster(mocks: OfflineMocks, seed: str, state: dict[str, Any]) -> dict[str, Any]:
     """What EKS computes for a cluster: endpoint, CA, OIDC issuer, cluster security group."""
     cluster_id = seed[:32].upper()
     suffix = mocks.partition["dnsSuffix"]
@@ -358,9 +390,20 @@ def _eks_cluster(mocks: OfflineMocks, seed: str) -> dict[str, Any]:
     }
 
 
+def _kubernetes_service(mocks: OfflineMocks, seed: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A Service's status: a LoadBalancer Service on EKS gets an ELB host name (the AWS Load
+    Balancer Controller or the in-tree provider names it ``<id>-<n>.<region>.elb.amazonaws.com``)."""
+    spec = state.get("spec")
+    if not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
+        return {"status": {"loadBalancer": {}}}
+    host = f"a{seed[:32]}-{int(seed[32:40], 16)}.{mocks.region}.elb.{mocks.partition['dnsSuffix']}"
+    return {"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}}
+
+
 # Computed outputs nested inside objects, which no naming rule can guess: by resource type.
-_NESTED: dict[str, Callable[[OfflineMocks, str], dict[str, Any]]] = {
+_NESTED: dict[str, Callable[[OfflineMocks, str, dict[str, Any]], dict[str, Any]]] = {
     "aws:eks/cluster:Cluster": _eks_cluster,
+    "kubernetes:core/v1:Service": _kubernetes_service,
 }
 
 
@@ -381,78 +424,3 @@ def _merge_nested(state: dict[str, Any], computed: dict[str, Any]) -> None:
             state[key] = {**value, **current}
         elif current is None:
             state[key] = value
-
-
-def _availability_zones(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
-    # The offline engine cannot know how many zones a region has; six covers every az count the
-    # platform accepts. A real preview asks the region itself.
-    names = [f"{mocks.region}{letter}" for letter in "abcdef"]
-    names = [n for n in names if n not in (args.get("excludeNames") or [])]
-    return {
-        "id": mocks.region,
-        "names": names,
-        "zoneIds": [_zone_id(mocks.region, n) for n in names],
-        "groupNames": [mocks.region] * len(names),
-        "state": args.get("state"),
-    }
-
-
-def _region(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
-    region = args.get("region") or args.get("name") or mocks.region
-    return {
-        "id": region,
-        "name": region,
-        "region": region,
-        "endpoint": f"ec2.{region}.{partition_of(region)['dnsSuffix']}",
-        "description": region,
-    }
-
-
-def _partition(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
-    return {"id": mocks.partition["partition"], **mocks.partition}
-
-
-def _caller_identity(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
-    return {
-        "id": ACCOUNT_ID,
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:{mocks.partition['partition']}:sts::{ACCOUNT_ID}:assumed-role/offline-preview/session",
-        "userId": "AROAOFFLINEPREVIEW:session",
-    }
-
-
-def _policy_document(mocks: OfflineMocks, args: dict[str, Any]) -> dict:
-    """aws.iam.get_policy_document: the JSON document built from its statements."""
-    statements = []
-    for s in args.get("statements") or []:
-        stmt: dict[str, Any] = {"Effect": s.get("effect") or "Allow"}
-        if s.get("sid"):
-            stmt["Sid"] = s["sid"]
-        for key, out in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                         ("notResources", "NotResource")):  # fmt: skip
-            if s.get(key):
-                stmt[out] = s[key][0] if len(s[key]) == 1 else s[key]
-        for key, out in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
-            if s.get(key):
-                stmt[out] = {
-                    p["type"]: p["identifiers"][0] if len(p["identifiers"]) == 1 else p["identifiers"] for p in s[key]
-                }
-        if s.get("conditions"):
-            cond: dict[str, dict[str, Any]] = {}
-            for c in s["conditions"]:
-                values = c["values"]
-                cond.setdefault(c["test"], {})[c["variable"]] = values[0] if len(values) == 1 else values
-            stmt["Condition"] = cond
-        statements.append(stmt)
-    doc = {"Version": args.get("version") or "2012-10-17", "Statement": statements}
-    text = json.dumps(doc, indent=2)
-    return {"id": _digest(text)[:10], "json": text, "minifiedJson": json.dumps(doc, separators=(",", ":"))}
-
-
-INVOKES: dict[str, Callable[[OfflineMocks, dict[str, Any]], dict]] = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
-    "aws:index/getRegion:getRegion": _region,
-    "aws:index/getPartition:getPartition": _partition,
-    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
-    "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
-}

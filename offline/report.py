@@ -69,6 +69,7 @@ def resource_json(r: Resource) -> dict[str, Any]:
         "propertyDependencies": r.property_dependencies,
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
+        "external": r.external,
         "provider": r.provider or None,
     }
 
@@ -98,11 +99,12 @@ def print_tree(graph: Graph, out: TextIO) -> None:
     known = {r.urn for r in graph.resources}
     for r in graph.resources:
         children.setdefault(r.parent if r.parent in known else None, []).append(r)
-    rows: list[tuple[str, str]] = []
+    rows: list[tuple[str, str, str]] = []
 
     def walk(r: Resource, prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
-        rows.append((prefix + branch + _display_type(r.type), r.name))
+        # As `pulumi preview` marks them: + create, >- read.
+        rows.append((">-" if r.external else "+ ", prefix + branch + _display_type(r.type), r.name))
         kids = children.get(r.urn, [])
         next_prefix = prefix if depth == 0 else prefix + ("   " if last else "│  ")
         for i, kid in enumerate(kids):
@@ -110,15 +112,17 @@ def print_tree(graph: Graph, out: TextIO) -> None:
 
     for root in children.get(None, []):
         walk(root, "", True, 0)
-    width = max([len(t) for t, _ in rows] + [4]) + 3
+    width = max([len(t) for _, t, _ in rows] + [4]) + 3
     out.write(f"     {'Type':<{width}}Name\n")
-    for type_col, name in rows:
-        out.write(f" +   {type_col:<{width}}{name}\n")
+    for op, type_col, name in rows:
+        out.write(f" {op}  {type_col:<{width}}{name}\n")
 
 
 def print_summary(graph: Graph, out: TextIO) -> None:
     counts = Counter(r.type for r in graph.resources if r.type != STACK_TYPE)
-    out.write(f"\nResources: {sum(counts.values())} to create\n")
+    read = sum(1 for r in graph.resources if r.external)
+    created = sum(counts.values()) - read
+    out.write(f"\nResources: {created} to create" + (f", {read} to read" if read else "") + "\n")
     for token, count in sorted(counts.items()):
         out.write(f"    {count:>4}  {token}\n")
 

@@ -48,7 +48,7 @@ def test_json_has_the_full_graph(tmp_path: Path) -> None:
     by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
     expected_keys = {
         "urn", "type", "name", "parent", "custom", "inputs", "outputs",
-        "dependencies", "propertyDependencies", "protect", "retainOnDelete", "provider",
+        "dependencies", "propertyDependencies", "protect", "retainOnDelete", "provider", "external",
     }  # fmt: skip
     assert all(set(r) == expected_keys for r in doc["resources"])
     vpc = by_name[("aws:ec2/vpc:Vpc", "platform-vpc")]
@@ -174,12 +174,33 @@ def test_directory_without_a_project_exits_2(tmp_path: Path) -> None:
 
 def test_unsupported_invoke_exits_2_naming_the_token() -> None:
     stderr = _error(preview_cli("--stack", "invoke", "--program", LEGACY))
-    assert "'aws:ec2/getVpc:getVpc'" in stderr
+    assert "'aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection'" in stderr
+    assert "--invokes" in stderr
+
+
+def test_an_invoke_answered_in_a_file_is_used(tmp_path: Path) -> None:
+    answers = tmp_path / "invokes.yaml"
+    answers.write_text(
+        "aws:ec2/getVpcPeeringConnection:getVpcPeeringConnection:\n"
+        "  - args: {id: pcx-0a1b2c3d}\n"
+        "    result: {id: pcx-0a1b2c3d, peerVpcId: vpc-0feedbeef0000000a}\n"
+    )
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "invoke", "--program", LEGACY, "--invokes", answers, "--json", out)
+    assert result.returncode == 1, result.stderr  # the fixture's deliberate violation, as usual
+    assert read_json(out)["outputs"]["peerVpc"] == "vpc-0feedbeef0000000a"
+
+
+def test_an_unusable_invoke_file_exits_2_naming_it(tmp_path: Path) -> None:
+    answers = tmp_path / "invokes.yaml"
+    answers.write_text("aws:ec2/getVpc:getVpc: [1, 2]\n")
+    stderr = _error(preview_cli("--stack", "test", "--program", LEGACY, "--invokes", answers))
+    assert f"invoke answers {answers}: aws:ec2/getVpc:getVpc" in stderr
 
 
 def test_program_exception_exits_2_with_its_location() -> None:
     stderr = _error(preview_cli("--stack", "crash", "--program", LEGACY))
-    assert "ValueError: subnet plan is inconsistent (at __main__.py:15)" in stderr
+    assert "ValueError: subnet plan is inconsistent (at __main__.py:17)" in stderr
 
 
 def test_policy_config_naming_an_unknown_policy_exits_2(tmp_path: Path) -> None:

@@ -121,14 +121,15 @@ CASES: dict[tuple[str, str], Case] = {
         ),
         new_stack=TLS_FROM_ARNS,
     ),
-    # 6. Subnets read by id (aws.ec2.Subnet.get): placement cannot be verified.
+    # 6. Subnets read by id (aws.ec2.Subnet.get, ids given or from get_subnets): placement cannot
+    # be verified.
     ("data_source_subnets", "ok"): Case(unverifiable=OUTSIDE_SUBNETS, new_stack=TLS_FROM_ARNS),
     ("data_source_subnets", "public-ip"): Case(
         mandatory=_f((SERVICE_PRIVATE, "aws:ecs/service:Service::ledger")),
         unverifiable=OUTSIDE_SUBNETS,
         new_stack=TLS_FROM_ARNS,
     ),
-    ("data_source_subnets", "lookup-invoke"): Case(error="'aws:ec2/getSubnets:getSubnets'"),
+    ("data_source_subnets", "lookup-invoke"): Case(unverifiable=OUTSIDE_SUBNETS, new_stack=TLS_FROM_ARNS),
     # 7. Container definitions from Output.json_dumps of a new repository's URL.
     ("task_def_from_repo", "ok"): Case(new_stack=POLICY_FROM_ARNS | CONTAINER_RULES),
     ("task_def_from_repo", "aws-keys-in-env"): Case(

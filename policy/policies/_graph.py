@@ -244,15 +244,21 @@ class Res:
     """One resource of the stack: its properties as plain data and its property dependencies
     (both read on first use: a rule pays only for the resources it looks at)."""
 
-    __slots__ = ("_by_urn", "_deps", "_props", "name", "protect", "source", "type", "urn")
+    __slots__ = ("_by_urn", "_children", "_deps", "_props", "name", "protect", "source", "type", "urn")
 
-    def __init__(self, source: PolicyResource, by_urn: Mapping[str, Res] | None = None) -> None:
+    def __init__(
+        self,
+        source: PolicyResource,
+        by_urn: Mapping[str, Res] | None = None,
+        children: Mapping[str, list[Res]] | None = None,
+    ) -> None:
         self.source = source
         self.urn: str = source.urn
         self.type: str = source.resource_type
         self.name: str = source.name
         self.protect = bool(getattr(source.opts, "protect", False))
         self._by_urn = by_urn if by_urn is not None else {}
+        self._children = children if children is not None else {}
         self._props: dict[str, Any] | None = None
         self._deps: dict[str, tuple[Res, ...]] | None = None
 
@@ -265,13 +271,23 @@ class Res:
     @property
     def deps(self) -> dict[str, tuple[Res, ...]]:
         """Property dependencies: the resources of the stack each top-level property was
-        computed from."""
+        computed from. A dependency on a component stands for the resources it holds: a program
+        names a remote component (awsx) itself, since only its provider knows its children."""
         if self._deps is None:
             given = getattr(self.source, "property_dependencies", None) or {}
             self._deps = {
-                key: tuple(self._by_urn[d.urn] for d in deps if d.urn in self._by_urn) for key, deps in given.items()
+                key: tuple(_unique(e for d in deps if d.urn in self._by_urn for e in self._expand(self._by_urn[d.urn])))
+                for key, deps in given.items()
             }
         return self._deps
+
+    def _expand(self, dep: Res) -> Iterator[Res]:
+        kids = self._children.get(dep.urn)
+        if not kids:
+            yield dep
+            return
+        for kid in kids:
+            yield from self._expand(kid)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
         return value(self.props, *path, default=default)
@@ -410,11 +426,15 @@ class Stack:
 
     def __init__(self, resources: Iterable[PolicyResource]) -> None:
         self.by_urn: dict[str, Res] = {}
-        self.resources = [Res(r, self.by_urn) for r in resources]
+        self.children: dict[str, list[Res]] = {}
+        self.resources = [Res(r, self.by_urn, self.children) for r in resources]
         self._by_type: dict[str, list[Res]] = {}
         for r in self.resources:
             self.by_urn[r.urn] = r
             self._by_type.setdefault(r.type, []).append(r)
+            parent = getattr(r.source, "parent", None)
+            if parent is not None:
+                self.children.setdefault(parent.urn, []).append(r)
         self._keys: dict[str, dict[str, list[Res]]] = {}
         self._alias_owners: dict[str, set[str]] = {}
         for kinds, owner_type, _ in ALIASES:
