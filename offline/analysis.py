@@ -24,7 +24,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from pulumi_policy.policy import _normalize_config
 from pulumi_policy.proxy import UnknownValueError
 
-from .engine import STACK_TYPE, Graph, Resource
+from .engine import STACK_TYPE, Graph, Resource, engine_view
 from .project import StackConfig
 
 _LEVELS = {
@@ -200,54 +200,6 @@ class Providers:
         return analyzer_pb2.AnalyzerProviderResource(
             type=f"pulumi:providers:{package}", properties=props, urn=urn, name="default"
         )
-
-
-_SIG = "4dabf18193072939515e22adb298388d"
-_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
-
-
-def engine_view(props: struct_pb2.Struct) -> struct_pb2.Struct:
-    """Properties as the Pulumi engine hands them to analyzers: it marshals without keeping
-    resource references, so a resource passed as an input arrives as its id (unknown while it is
-    not known), or as its URN when it has none, a component's (pulumi/pulumi
-    sdk/go/common/resource/plugin/rpc.go, MarshalPropertyValue with KeepResources false)."""
-    if not _has_reference(props):
-        return props
-    copy = struct_pb2.Struct()
-    copy.CopyFrom(props)
-    _replace_references(copy)
-    return copy
-
-
-def _is_reference(v: struct_pb2.Value) -> bool:
-    if v.WhichOneof("kind") != "struct_value":
-        return False
-    fields = v.struct_value.fields
-    return _SIG in fields and fields[_SIG].string_value == _RESOURCE_SIG
-
-
-def _has_reference(container: Any) -> bool:
-    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
-    for v in values:
-        kind = v.WhichOneof("kind")
-        if kind == "struct_value" and (_is_reference(v) or _has_reference(v.struct_value)):
-            return True
-        if kind == "list_value" and _has_reference(v.list_value):
-            return True
-    return False
-
-
-def _replace_references(container: Any) -> None:
-    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
-    for v in values:
-        if _is_reference(v):
-            ref = v.struct_value.fields
-            known_id = "id" in ref and ref["id"].string_value
-            v.string_value = ref["id"].string_value if known_id else ref["urn"].string_value
-        elif v.WhichOneof("kind") == "struct_value":
-            _replace_references(v.struct_value)
-        elif v.WhichOneof("kind") == "list_value":
-            _replace_references(v.list_value)
 
 
 class PolicyCrash(PolicyPackError):

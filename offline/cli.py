@@ -117,7 +117,15 @@ def preview(args: argparse.Namespace) -> int:
         if isinstance(cause, SystemExit):
             return _fail(f"the program exited with status {cause.code}")
         where = _program_location(cause, stack.program_dir)
-        return _fail(f"the program failed: {type(cause).__name__}: {cause}{where}")
+        hint = ""
+        if isinstance(cause, KeyError) and stack_outputs is not None:
+            # StackReference.require_output raises a bare KeyError for a missing output,
+            # under the real engine too; name where the outputs came from.
+            hint = (
+                f" (no stack in {args.stack_outputs} has an output named {cause}; "
+                f"stacks given: {', '.join(sorted(stack_outputs)) or 'none'})"
+            )
+        return _fail(f"the program failed: {type(cause).__name__}: {cause}{where}{hint}")
 
     try:
         violations = analysis.analyze(pack, graph, stack, user_config) if pack is not None else []
@@ -134,6 +142,7 @@ def preview(args: argparse.Namespace) -> int:
     report.print_summary(graph, out)
     if not args.quiet:
         report.print_outputs(graph, out)
+    report.print_notes(graph, out)
     if pack is not None:
         report.print_violations(f"{pack.name}@v{pack.version}", violations, out)
     else:
@@ -154,5 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     if args.command == "preview":
-        return preview(args)
+        try:
+            return preview(args)
+        except Exception as e:
+            # A defect of this engine, not a verdict: never exit 1 (the code of a violation).
+            if args.traceback:
+                traceback.print_exception(e)
+            return _fail(f"internal error in the offline engine: {type(e).__name__}: {e} (--traceback shows where)")
     return EXIT_ERROR  # pragma: no cover - argparse requires a command

@@ -23,14 +23,15 @@ import pulumi
 import pulumi.runtime
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockEngine, MockMonitor, MockResourceArgs, MockSettings
+from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, MockSettings
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.settings import configure, set_root_resource
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from . import awsx
 from .invokes import InvokeAnswers
-from .mocks import OfflineMocks
+from .mocks import OfflineMocks, output_names
 from .project import StackConfig
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -67,6 +68,8 @@ class Graph:
     stack: str
     resources: list[Resource]
     outputs: struct_pb2.Struct
+    notes: list[str] = field(default_factory=list)
+    """What the engine could not model, so no policy could check it."""
 
 
 class RecordingMonitor(MockMonitor):
@@ -78,6 +81,9 @@ class RecordingMonitor(MockMonitor):
         self._lock = threading.Lock()
         self.recorded: dict[str, Resource] = {}
         self.stack_outputs = struct_pb2.Struct()
+        self.notes: list[str] = []
+        """What this engine could not model (a remote component it does not expand)."""
+        self.mocks: OfflineMocks = mocks
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of its children's type chain.
@@ -110,21 +116,21 @@ class RecordingMonitor(MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
 
         _ensure_event_loop()
-        inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
-        # Remote components (awsx...) have their outputs computed by their provider; under
-        # mocks their children never appear, but their outputs must still resolve.
-        if request.custom or request.remote:
+        if request.remote:
+            return self._remote_component(record)
+        if request.custom:
             id_, state = self.mocks.new_resource(
                 MockResourceArgs(
                     typ=request.type,
                     name=request.name,
-                    inputs=inputs,
+                    # A provider receives a resource passed as an input as its id (or URN).
+                    inputs=rpc.deserialize_properties(engine_view(request.object), keep_unknowns=True),
                     provider=request.provider,
                     resource_id=request.importId or None,
-                    custom=bool(request.custom),
+                    custom=True,
                 )
             )
-            id_ = (id_ or "") if request.custom else ""
+            id_ = id_ or ""
         else:
             id_, state = "", {}
         record.id = id_
@@ -143,12 +149,106 @@ class RecordingMonitor(MockMonitor):
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=outputs)
 
+    def _remote_component(self, record: Resource) -> Any:
+        """A remote component (awsx...): its provider constructs its children. The engine builds
+        those of the components it models (offline/awsx.py); any other gets unknown outputs and a
+        note that its children cannot be verified offline."""
+        with self._lock:
+            self.recorded[record.urn] = record
+        build = awsx.BUILDERS.get(record.type)
+        if build is None:
+            self.notes.append(
+                f"{record.type} '{record.name}' is a remote component this engine does not expand: its children "
+                "are not in the graph and cannot be verified offline (a real preview checks them)"
+            )
+            state: dict[str, Any] = {name: rpc.UNKNOWN for name in output_names(record.type)}
+        else:
+            builder = awsx.Builder(self, record.urn, record.name, awsx.plain(record.inputs), self.mocks.region)
+            state = {k: v for k, v in build(builder).items() if v is not None}
+        outputs = record.outputs = _sync_await(rpc.serialize_properties(state, {}))
+        with self._lock:
+            self.resources[record.urn] = MockMonitor.ResourceRegistration(record.urn, "", state)
+        return resource_pb2.RegisterResourceResponse(urn=record.urn, id="", object=outputs)
+
+    def register_child(
+        self,
+        parent: str,
+        typ: str,
+        name: str,
+        inputs: dict[str, Any],
+        property_dependencies: dict[str, list[str]],
+    ) -> tuple[str, Any, dict[str, Any]]:
+        """Record a custom resource a remote component's provider would register: (urn, id or
+        unknown, state)."""
+        urn = self.make_urn(parent, typ, name)
+        id_, state = self.mocks.new_resource(
+            MockResourceArgs(typ=typ, name=name, inputs=dict(inputs), provider="", resource_id=None, custom=True)
+        )
+        dependencies = list(dict.fromkeys(u for urns in property_dependencies.values() for u in urns))
+        record = Resource(
+            urn=urn,
+            type=typ,
+            name=name,
+            parent=parent,
+            custom=True,
+            inputs=_sync_await(rpc.serialize_properties(inputs, {})),
+            dependencies=dependencies,
+            property_dependencies={k: v for k, v in property_dependencies.items() if v},
+            provider="",
+            protect=False,
+            retain_on_delete=False,
+            delete_before_replace=None,
+            ignore_changes=[],
+            additional_secret_outputs=[],
+            aliases=[],
+            id=id_ or "",
+            outputs=_sync_await(rpc.serialize_properties({**state, "id": id_ or rpc.UNKNOWN}, {})),
+        )
+        with self._lock:
+            self.recorded[urn] = record
+            self.resources[urn] = MockMonitor.ResourceRegistration(urn, id_ or "", state)
+        return urn, id_ or rpc.UNKNOWN, state
+
+    def register_child_component(self, parent: str, typ: str, name: str) -> str:
+        """Record a component a remote component's provider would register (no state)."""
+        urn = self.make_urn(parent, typ, name)
+        record = Resource(
+            urn=urn, type=typ, name=name, parent=parent, custom=False, inputs=struct_pb2.Struct(),
+            dependencies=[], property_dependencies={}, provider="", protect=False, retain_on_delete=False,
+            delete_before_replace=None, ignore_changes=[], additional_secret_outputs=[], aliases=[],
+        )  # fmt: skip
+        with self._lock:
+            self.recorded[urn] = record
+        return urn
+
+    def state_by_id(self, token: str, rid: str) -> dict[str, Any] | None:
+        """The state of a registered resource of type ``token`` whose id is ``rid``."""
+        with self._lock:
+            urns = [r.urn for r in self.recorded.values() if r.type == token and r.id == rid]
+        registration = self.resources.get(urns[0]) if urns else None
+        return dict(registration.state or {}) if registration is not None else None
+
+    def output_of(self, urn: str, key: str) -> Any:
+        """An output of a resource already registered (unknown when not known)."""
+        registration = self.resources.get(urn)
+        if registration is None:
+            return rpc.UNKNOWN
+        if key == "id":
+            return registration.id or rpc.UNKNOWN
+        value = (registration.state or {}).get(key)
+        return rpc.UNKNOWN if value is None else value
+
+    def invoke(self, token: str, args: dict[str, Any]) -> dict[str, Any]:
+        """What a component's provider would get from an invoke (answered as the program's are)."""
+        result, _ = self.mocks.call(MockCallArgs(token=token, args=args, provider=""))
+        return result
+
     def ReadResource(self, request: Any) -> Any:
         """A read resource (``aws.ec2.Subnet.get(...)``, a stack reference): the engine reads its
         state and keeps it in the stack as an external resource, which stack analyzers see."""
         _ensure_event_loop()
         urn = self.make_urn(request.parent, request.type, request.name)
-        inputs = rpc.deserialize_properties(request.properties, keep_unknowns=True)
+        inputs = rpc.deserialize_properties(engine_view(request.properties), keep_unknowns=True)
         id_, state = self.mocks.new_resource(
             MockResourceArgs(
                 typ=request.type,
@@ -193,6 +293,54 @@ class RecordingMonitor(MockMonitor):
             if record is not None and record.type == STACK_TYPE:
                 self.stack_outputs = request.outputs
         return empty_pb2.Empty()
+
+
+_SIG = "4dabf18193072939515e22adb298388d"
+_RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def engine_view(props: struct_pb2.Struct) -> struct_pb2.Struct:
+    """Properties as the Pulumi engine hands them to analyzers: it marshals without keeping
+    resource references, so a resource passed as an input arrives as its id (unknown while it is
+    not known), or as its URN when it has none, a component's (pulumi/pulumi
+    sdk/go/common/resource/plugin/rpc.go, MarshalPropertyValue with KeepResources false)."""
+    if not _has_reference(props):
+        return props
+    copy = struct_pb2.Struct()
+    copy.CopyFrom(props)
+    _replace_references(copy)
+    return copy
+
+
+def _is_reference(v: struct_pb2.Value) -> bool:
+    if v.WhichOneof("kind") != "struct_value":
+        return False
+    fields = v.struct_value.fields
+    return _SIG in fields and fields[_SIG].string_value == _RESOURCE_SIG
+
+
+def _has_reference(container: Any) -> bool:
+    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
+    for v in values:
+        kind = v.WhichOneof("kind")
+        if kind == "struct_value" and (_is_reference(v) or _has_reference(v.struct_value)):
+            return True
+        if kind == "list_value" and _has_reference(v.list_value):
+            return True
+    return False
+
+
+def _replace_references(container: Any) -> None:
+    values = container.fields.values() if isinstance(container, struct_pb2.Struct) else container.values
+    for v in values:
+        if _is_reference(v):
+            ref = v.struct_value.fields
+            known_id = "id" in ref and ref["id"].string_value
+            v.string_value = ref["id"].string_value if known_id else ref["urn"].string_value
+        elif v.WhichOneof("kind") == "struct_value":
+            _replace_references(v.struct_value)
+        elif v.WhichOneof("kind") == "list_value":
+            _replace_references(v.list_value)
 
 
 class ProgramError(Exception):
@@ -257,6 +405,7 @@ def run_callable(
         stack_outputs=stack_outputs,
     )
     monitor = RecordingMonitor(mocks)
+    mocks.lookup = monitor.state_by_id
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
     settings = MockSettings(
         monitor=monitor,
@@ -277,7 +426,7 @@ def run_callable(
     def graph() -> Graph:
         # Registration order depends on thread timing; sort so reports and JSON are reproducible.
         resources = sorted(monitor.recorded.values(), key=lambda r: (r.type != STACK_TYPE, r.urn))
-        return Graph(project, stack, resources, monitor.stack_outputs)
+        return Graph(project, stack, resources, monitor.stack_outputs, list(monitor.notes))
 
     try:
         _sync_await(run_in_stack(body))

@@ -151,6 +151,9 @@ def _ami_ids(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _vpc_view(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
+    registered = _registered(m, "aws:ec2/vpc:Vpc", args)
+    if registered is not None:
+        return registered
     default = bool(args.get("default")) or not (args.get("id") or args.get("filters") or args.get("tags"))
     vpc_id = args.get("id") or "vpc-" + _digest("vpc", args)[:17]
     cidr = args.get("cidrBlock") or ("172.31.0.0/16" if default else "10.0.0.0/16")
@@ -181,7 +184,17 @@ def _subnet_ids(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
     return {"id": m.region, "ids": ["subnet-" + _digest("subnet", vpc, args, i)[:17] for i in range(3)]}
 
 
+def _registered(m: OfflineMocks, token: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """A data source asked about a resource this program creates answers from its state."""
+    rid = args.get("id")
+    state = m.lookup(token, rid) if isinstance(rid, str) and rid else None
+    return {**state, "id": rid} if state is not None else None
+
+
 def _subnet(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
+    registered = _registered(m, "aws:ec2/subnet:Subnet", args)
+    if registered is not None:
+        return registered
     subnet_id = args.get("id") or "subnet-" + _digest("subnet", args)[:17]
     index = int(_digest(subnet_id)[:2], 16) % 3
     zone = args.get("availabilityZone") or f"{m.region}{'abc'[index]}"
@@ -218,6 +231,9 @@ def _route_table(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _security_group(m: OfflineMocks, args: dict[str, Any]) -> dict[str, Any]:
+    registered = _registered(m, "aws:ec2/securityGroup:SecurityGroup", args)
+    if registered is not None:
+        return registered
     group = args.get("id") or "sg-" + _digest("sg", args)[:17]
     return {
         "id": group,

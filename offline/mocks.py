@@ -136,7 +136,9 @@ _EC2_MODULES = {"ec2", "vpc", "efs", "ec2transitgateway"}
 # Resources whose AWS id is their name (or whose id is their ARN); more in aws_kinds.
 _ID_IS_NAME = {
     "aws:iam/role:Role",
-    "aws:iam/policy:Policy",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:iam/user:User",
+    "aws:iam/group:Group",
     "aws:ecr/repository:Repository",
     "aws:ecs/cluster:Cluster",
     "aws:eks/cluster:Cluster",
@@ -161,6 +163,9 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:kms/alias:Alias": ("kms", "{name}"),
     "aws:iam/role:Role": ("iam", "role{path}{name}"),
     "aws:iam/policy:Policy": ("iam", "policy{path}{name}"),
+    "aws:iam/instanceProfile:InstanceProfile": ("iam", "instance-profile{path}{name}"),
+    "aws:iam/user:User": ("iam", "user{path}{name}"),
+    "aws:iam/group:Group": ("iam", "group{path}{name}"),
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("iam", "oidc-provider/{url}"),
     "aws:efs/fileSystem:FileSystem": ("elasticfilesystem", "file-system/{id}"),
     "aws:efs/accessPoint:AccessPoint": ("elasticfilesystem", "access-point/{id}"),
@@ -181,6 +186,7 @@ _GLOBAL_SERVICES = {"iam"}
 # Outputs that repeat the resource's own id.
 _SELF_ID = {("keyId", "aws:kms/key:Key"), ("allocationId", "aws:ec2/eip:Eip")}
 _ARN_IS_ID = {
+    "aws:iam/policy:Policy",
     "aws:ecs/cluster:Cluster",
     "aws:secretsmanager/secret:Secret",
 }
@@ -212,6 +218,9 @@ class OfflineMocks(Mocks):
         self.partition = partition_of(region)
         self.invoke_answers = invoke_answers or InvokeAnswers()
         self.stack_outputs = dict(stack_outputs or {})
+        self.lookup: Callable[[str, str], dict[str, Any] | None] = lambda token, rid: None
+        """The state of a resource this program registered, by type and id (set by the engine):
+        a data source asked about it answers from it, as the cloud would."""
 
     # -- resources ---------------------------------------------------------------------------
 

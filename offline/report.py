@@ -81,6 +81,7 @@ def report_json(graph: Graph, violations: list[Violation] | None) -> dict[str, A
         "resources": [resource_json(r) for r in graph.resources],
         "outputs": plain(graph.outputs),
         "policyViolations": [v.as_json() for v in violations or []],
+        "notVerifiedOffline": list(graph.notes),
     }
 
 
@@ -133,6 +134,14 @@ def print_outputs(graph: Graph, out: TextIO) -> None:
         out.write("\nOutputs:\n")
         for key in sorted(outputs):
             out.write(f"    {key}: {json.dumps(outputs[key])}\n")
+
+
+def print_notes(graph: Graph, out: TextIO) -> None:
+    """What the offline engine could not model: no policy saw it, so no verdict covers it."""
+    if graph.notes:
+        out.write("\nNot verified offline:\n")
+        for note in graph.notes:
+            out.write(f"    {note}\n")
 
 
 def print_violations(pack_name: str, violations: list[Violation], out: TextIO) -> None:

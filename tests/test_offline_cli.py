@@ -44,7 +44,7 @@ def test_json_has_the_full_graph(tmp_path: Path) -> None:
     out = tmp_path / "preview.json"
     assert preview_cli("--stack", "dev", "--json", out).returncode == 0
     doc = read_json(out)
-    assert set(doc) == {"project", "stack", "resources", "outputs", "policyViolations"}
+    assert set(doc) == {"project", "stack", "resources", "outputs", "policyViolations", "notVerifiedOffline"}
     by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
     expected_keys = {
         "urn", "type", "name", "parent", "custom", "inputs", "outputs",
