@@ -136,7 +136,10 @@ def preview(args: argparse.Namespace) -> int:
 
     out = sys.stdout
     mode = "preview of a new stack (unknowns)" if args.unknowns else "offline preview"
-    out.write(f"{mode}: project {stack.project}, stack {stack.stack}\n\n")
+    out.write(f"{mode}: project {stack.project}, stack {stack.stack}\n")
+    if stack.config_file_missing:
+        out.write(f"(no Pulumi.{stack.stack}.yaml: the stack runs on the defaults in Pulumi.yaml, as the CLI would)\n")
+    out.write("\n")
     if not args.quiet:
         report.print_tree(graph, out)
     report.print_summary(graph, out)

@@ -31,6 +31,8 @@ class StackConfig:
     main: Path
     config: dict[str, str]
     secret_keys: list[str] = field(default_factory=list)
+    # A stack needs no config file (``pulumi stack init`` writes none); say when there was none.
+    config_file_missing: bool = False
 
     @property
     def region(self) -> str | None:
@@ -93,6 +95,11 @@ def _check_declaration(project_file: Path, key: str, spec: dict[str, Any]) -> No
         raise ProjectError(f"{where}: unknown fields {', '.join(unknown)}")
     if "value" in spec:
         return  # a value for the key, not a declaration
+    if "type" not in spec:
+        # A declaration may be untyped: the CLI then takes the default (or stack value) as given
+        # (pulumi/pulumi sdk/go/common/workspace/project.go, Project.Validate checks only
+        # explicitly typed keys; project.json, configTypeDeclaration, requires no type).
+        return
     kind = spec.get("type")
     if kind not in CONFIG_TYPES:
         raise ProjectError(f"{where}: type {kind!r} is not one the Pulumi CLI accepts ({', '.join(CONFIG_TYPES)})")
@@ -127,12 +134,14 @@ def load(program_dir: Path, stack: str) -> StackConfig:
 
     config_dir = program_dir / str(project_doc.get("stackConfigDir") or "")
     stack_file = config_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    missing = not stack_file.is_file()
+    if missing:
+        # The CLI runs a stack without a config file (the project's defaults apply). When other
+        # stacks have files, a missing one is most likely a mistyped name: refuse and list them.
         known = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in config_dir.glob("Pulumi.*.yaml"))
-        raise ProjectError(
-            f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known) or 'none'}"
-        )
-    stack_doc = _yaml(stack_file)
+        if known:
+            raise ProjectError(f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known)}")
+    stack_doc = {} if missing else _yaml(stack_file)
 
     declared: dict[str, dict[str, Any]] = {}
     raw: dict[str, Any] = {}
@@ -166,4 +175,4 @@ def load(program_dir: Path, stack: str) -> StackConfig:
         raise ProjectError(f"{stack_file.name}: " + "; ".join(errors))
 
     config = {k: _as_config_string(v) for k, v in raw.items() if v is not None}
-    return StackConfig(name, stack, program_dir, main, config, sorted(secret_keys))
+    return StackConfig(name, stack, program_dir, main, config, sorted(secret_keys), config_file_missing=missing)

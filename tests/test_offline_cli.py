@@ -167,6 +167,24 @@ def test_unknown_stack_exits_2_listing_the_stacks() -> None:
     assert "Pulumi.staging.yaml" in stderr and "dev, prod" in stderr
 
 
+def test_a_project_without_stack_files_runs_on_its_defaults(tmp_path: Path) -> None:
+    """`pulumi stack init` writes no Pulumi.<stack>.yaml; the CLI then runs on the project's
+    config defaults. So does the offline engine, and it says so."""
+    (tmp_path / "Pulumi.yaml").write_text(
+        "name: bare\nruntime: python\nconfig:\n  bare:bucketPrefix:\n    default: logs\n"
+    )
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nimport pulumi_aws as aws\n"
+        "b = aws.s3.BucketV2('b', bucket_prefix=pulumi.Config().require('bucketPrefix'))\n"
+        "pulumi.export('prefix', b.bucket_prefix)\n"
+    )
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "dev", "--program", tmp_path, "--no-policy", "--json", out)
+    assert result.returncode == 0, result.stderr
+    assert "no Pulumi.dev.yaml" in result.stdout
+    assert read_json(out)["outputs"]["prefix"] == "logs"
+
+
 def test_directory_without_a_project_exits_2(tmp_path: Path) -> None:
     stderr = _error(preview_cli("--stack", "dev", "--program", tmp_path))
     assert "not a Pulumi project" in stderr

@@ -378,7 +378,7 @@ def test_a_required_stack_output_missing_from_the_file_is_named(tmp_path: Path) 
     """require_output on a key the outputs file lacks fails the preview like the real engine
     (KeyError), and the message names the key and the file it was looked up in."""
     outputs = tmp_path / "stacks.yaml"
-    outputs.write_text("acme/network/prod:\n  vpcId: vpc-0a1b2c3d4e5f60718\n")
+    outputs.write_text("acme/network/prod:\n  vpcId: vpc-0a1b2c3d4e5f60718\n  vpcCidrBlock: 10.40.0.0/16\n")
     args = ("--stack", "test", "--program", PROGRAMS_DIR / "stack_reference", "--quiet")
     result = preview_cli(*args, "--stack-outputs", outputs)
     assert result.returncode == 2
