@@ -318,6 +318,21 @@ def build_vpc(b: Builder) -> dict[str, Any]:
     return result
 
 
+def _open_group_args(vpc_id: Any) -> dict[str, Any]:
+    """The security group awsx makes when given none (Fargate service, load balancer): all traffic
+    in from anywhere, TCP out to anywhere (awsx/ecs/fargateService.ts, awsx/lb/applicationLoadBalancer.ts:
+    "we default to open SG rules at this point - we should review this!")."""
+    return {
+        "vpcId": vpc_id,
+        "ingress": [
+            {"fromPort": 0, "toPort": 0, "protocol": "-1", "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"]}
+        ],
+        "egress": [
+            {"fromPort": 0, "toPort": 65535, "protocol": "tcp", "cidrBlocks": ["0.0.0.0/0"], "ipv6CidrBlocks": ["::/0"]}
+        ],
+    }
+
+
 # -- awsx:ecs ---------------------------------------------------------------------------------
 
 _TRUST = {
@@ -476,27 +491,7 @@ def build_fargate_service(b: Builder) -> dict[str, Any]:
         group = b.child(
             "aws:ec2/securityGroup:SecurityGroup",
             f"{b.name}-sg",
-            {
-                "vpcId": default["vpcId"],
-                "ingress": [
-                    {
-                        "fromPort": 0,
-                        "toPort": 0,
-                        "protocol": "-1",
-                        "cidrBlocks": ["0.0.0.0/0"],
-                        "ipv6CidrBlocks": ["::/0"],
-                    }
-                ],
-                "egress": [
-                    {
-                        "fromPort": 0,
-                        "toPort": 65535,
-                        "protocol": "tcp",
-                        "cidrBlocks": ["0.0.0.0/0"],
-                        "ipv6CidrBlocks": ["::/0"],
-                    }
-                ],
-            },
+            _open_group_args(default["vpcId"]),
         )
         network = {
             "subnets": default["publicSubnetIds"] if assign else default["privateSubnetIds"],
@@ -563,28 +558,7 @@ def build_application_load_balancer(b: Builder) -> dict[str, Any]:
         if default_group.get("securityGroupId"):
             args["securityGroups"] = [b.resolve(default_group["securityGroupId"])]
         else:
-            # awsx's default: "we default to open SG rules at this point - we should review this!"
-            group_args = default_group.get("args") or {
-                "vpcId": vpc_id,
-                "ingress": [
-                    {
-                        "fromPort": 0,
-                        "toPort": 0,
-                        "protocol": "-1",
-                        "cidrBlocks": ["0.0.0.0/0"],
-                        "ipv6CidrBlocks": ["::/0"],
-                    }
-                ],
-                "egress": [
-                    {
-                        "fromPort": 0,
-                        "toPort": 65535,
-                        "protocol": "tcp",
-                        "cidrBlocks": ["0.0.0.0/0"],
-                        "ipv6CidrBlocks": ["::/0"],
-                    }
-                ],
-            }
+            group_args = default_group.get("args") or _open_group_args(vpc_id)
             group = b.child("aws:ec2/securityGroup:SecurityGroup", b.name, group_args)
             args["securityGroups"] = [group.id]
     lb = b.child(
