@@ -61,8 +61,6 @@ class Case:
     """Policies that must say "cannot verify" (advisory) in both modes."""
     new_stack: frozenset[str] = frozenset()
     """Policies that must say "cannot verify" (advisory) in a preview of a new stack only."""
-    error: str | None = None
-    """The run must fail with exit 2 and this text on stderr (an engine limit, not a policy)."""
 
     def expected_mandatory(self, unknowns: bool) -> set[tuple[str, str]]:
         return set(self.mandatory) | (set() if unknowns else set(self.known_only))
@@ -143,10 +141,8 @@ CASES: dict[tuple[str, str], Case] = {
     ),
 }
 
+
 #: (test, program, mode, unknowns) -> what the pack does wrong.
-PACK_DIFFERS: dict[tuple[str, str, str, bool], str] = {}
-
-
 def _stack(mode: str) -> str:
     return "test" if mode == "ok" else mode
 
@@ -191,49 +187,42 @@ def advisory(program: str, mode: str, unknowns: bool) -> list[dict[str, Any]]:
     return [v for v in findings(program, mode, unknowns) if v["level"] == "advisory"]
 
 
-def params(test: str, *, errors: bool = False, only: set[tuple[str, str]] | None = None) -> list[Any]:
+def params(only: set[tuple[str, str]] | None = None) -> list[Any]:
     out = []
-    for (program, mode), case in CASES.items():
-        if (case.error is not None and not errors) or (only is not None and (program, mode) not in only):
+    for program, mode in CASES:
+        if only is not None and (program, mode) not in only:
             continue
         for unknowns in (False, True):
-            reason = PACK_DIFFERS.get((test, program, mode, unknowns))
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
             ident = f"{program}-{mode}-{'unknowns' if unknowns else 'known'}"
-            out.append(pytest.param(program, mode, unknowns, marks=marks, id=ident))
+            out.append(pytest.param(program, mode, unknowns, id=ident))
     return out
 
 
-@pytest.mark.parametrize(("program", "mode", "unknowns"), params("status", errors=True))
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params())
 def test_exit_status(program: str, mode: str, unknowns: bool) -> None:
     case = CASES[program, mode]
     status, output, _ = preview(program, mode, unknowns)
-    if case.error is not None:
-        assert status == 2, output
-        assert case.error in output
-        assert "Traceback" not in output
-        return
     assert status == (1 if case.expected_mandatory(unknowns) else 0), output
 
 
-@pytest.mark.parametrize(("program", "mode", "unknowns"), params("exact"))
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params())
 def test_mandatory_violations_are_exactly_the_expected(program: str, mode: str, unknowns: bool) -> None:
     assert mandatory(program, mode, unknowns) == CASES[program, mode].expected_mandatory(unknowns)
 
 
-@pytest.mark.parametrize(("program", "mode", "unknowns"), params("present"))
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params())
 def test_expected_mandatory_violations_are_reported(program: str, mode: str, unknowns: bool) -> None:
     missing = CASES[program, mode].expected_mandatory(unknowns) - mandatory(program, mode, unknowns)
     assert not missing
 
 
-@pytest.mark.parametrize(("program", "mode", "unknowns"), params("unverifiable"))
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params())
 def test_what_cannot_be_known_is_an_advisory_cannot_verify(program: str, mode: str, unknowns: bool) -> None:
     said = {v["policy"] for v in advisory(program, mode, unknowns) if "cannot verify" in v["message"]}
     assert CASES[program, mode].expected_unverifiable(unknowns) <= said
 
 
-@pytest.mark.parametrize(("program", "mode", "unknowns"), params("advisory"))
+@pytest.mark.parametrize(("program", "mode", "unknowns"), params())
 def test_no_other_advisory_finding(program: str, mode: str, unknowns: bool) -> None:
     """The compliant parts satisfy the advisory rules too (protection, non-root, read-only root...)."""
     extra = {v["policy"] for v in advisory(program, mode, unknowns)} - CASES[program, mode].expected_unverifiable(
@@ -244,7 +233,7 @@ def test_no_other_advisory_finding(program: str, mode: str, unknowns: bool) -> N
 
 @pytest.mark.parametrize(
     ("program", "mode", "unknowns"),
-    params("dns", only={("ids_from_config", "ok"), ("data_source_subnets", "ok")}),
+    params(only={("ids_from_config", "ok"), ("data_source_subnets", "ok")}),
 )
 def test_dns_of_a_vpc_outside_the_stack_is_not_a_silent_pass(program: str, mode: str, unknowns: bool) -> None:
     said = [v for v in advisory(program, mode, unknowns) if v["policy"] == VPC_DNS]
