@@ -58,6 +58,8 @@ class Resource:
     aliases: list[str]
     id: str = ""
     outputs: struct_pb2.Struct = field(default_factory=struct_pb2.Struct)
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    """The ``customTimeouts`` option (create/update/delete), as the engine passes it to the provider."""
     external: bool = False
     """Read, not managed: ``Resource.get(...)``, a stack reference."""
 
@@ -109,6 +111,9 @@ class RecordingMonitor(MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             aliases=list(request.aliasURNs),
+            custom_timeouts={
+                op: value for op in ("create", "update", "delete") if (value := getattr(request.customTimeouts, op, ""))
+            },
         )
         if request.type == STACK_TYPE:
             with self._lock:

@@ -69,6 +69,7 @@ def resource_json(r: Resource) -> dict[str, Any]:
         "propertyDependencies": r.property_dependencies,
         "protect": r.protect,
         "retainOnDelete": r.retain_on_delete,
+        "customTimeouts": r.custom_timeouts or None,
         "external": r.external,
         "provider": r.provider or None,
     }

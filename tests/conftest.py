@@ -38,6 +38,7 @@ class Res:
     dependencies: list[str]
     property_dependencies: dict[str, list[str]]
     protect: bool
+    custom_timeouts: dict[str, str]
 
 
 class Recorded:
@@ -57,6 +58,7 @@ class Recorded:
                 r.dependencies,
                 r.property_dependencies,
                 r.protect,
+                r.custom_timeouts,
             )
             for r in graph.resources
         ]

@@ -48,7 +48,7 @@ def test_json_has_the_full_graph(tmp_path: Path) -> None:
     by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
     expected_keys = {
         "urn", "type", "name", "parent", "custom", "inputs", "outputs",
-        "dependencies", "propertyDependencies", "protect", "retainOnDelete", "provider", "external",
+        "dependencies", "propertyDependencies", "protect", "retainOnDelete", "customTimeouts", "provider", "external",
     }  # fmt: skip
     assert all(set(r) == expected_keys for r in doc["resources"])
     vpc = by_name[("aws:ec2/vpc:Vpc", "platform-vpc")]
