@@ -33,10 +33,9 @@ service = FargateService(
     ),
 )
 
-# Wiring by intent: NFS from the service's tasks, and its task role may mount and write
-# through its access point only. The policy is registered after every grant.
-file_system.allow_from(service.security_group)
-file_system.grant(service.task_role, file_system.access_point(config.efs_access_point), writable=True)
+# The service wired itself by intent: NFS from its tasks, its task role granted its access
+# point. The file system policy is registered after every grant (EKS's below), and the ECS
+# service starts after it.
 
 if config.eks_enabled:
     eks = EksCluster("k8s", replace(config.eks, vpc_id=network.vpc_id, private_subnet_ids=private_subnet_ids))
@@ -61,6 +60,7 @@ if config.eks_enabled:
     pulumi.export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
 
 file_system.create_policy()
+service.start()
 
 pulumi.export("region", config.region)
 pulumi.export("vpcId", network.vpc_id)

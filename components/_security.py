@@ -16,11 +16,12 @@ def allow_tcp(
     port: int,
     description: str,
     opts: pulumi.ResourceOptions,
-) -> None:
+) -> list[pulumi.Resource]:
     """Admit TCP ``port`` on the target group from the source group's members and, when
     ``egress_name`` is given, let the source group send it to the target (both sides of one
-    connection; groups here have no allow-all egress)."""
-    aws.vpc.SecurityGroupIngressRule(
+    connection; groups here have no allow-all egress). Returns the rules, for ``depends_on``."""
+    rules: list[pulumi.Resource] = []
+    ingress = aws.vpc.SecurityGroupIngressRule(
         ingress_name,
         security_group_id=target_group_id,
         referenced_security_group_id=source_group_id,
@@ -30,8 +31,9 @@ def allow_tcp(
         description=description,
         opts=opts,
     )
+    rules.append(ingress)
     if egress_name is not None:
-        aws.vpc.SecurityGroupEgressRule(
+        egress = aws.vpc.SecurityGroupEgressRule(
             egress_name,
             security_group_id=source_group_id,
             referenced_security_group_id=target_group_id,
@@ -41,3 +43,5 @@ def allow_tcp(
             description=description,
             opts=opts,
         )
+        rules.append(egress)
+    return rules

@@ -14,8 +14,14 @@ Secure and mount-ready by default:
   an access point;
 * the service: launch type FARGATE, platform version 1.4.0 or later (EFS needs it), private
   subnets, no public IP, its own security group (ingress only from the ALB on the container
-  port), deployment circuit breaker with rollback, CPU target-tracking autoscaling, and a
-  dependency on the EFS mount targets so the first deploy's tasks find them;
+  port), deployment circuit breaker with rollback, CPU target-tracking autoscaling;
+* mount-ready: the component admits NFS from its tasks to each file system it mounts and grants
+  its task role exactly its access points (ClientWrite only for writable mounts). The ECS
+  service is created by :meth:`FargateService.start`, after the file systems' policies exist
+  (``fs.create_policy()``), and depends on the mount targets, its NFS rules and those policies,
+  so no task starts before what its mounts need (on the first deploy and on every update);
+* ``pulumi up`` waits for the service to reach a steady state (timeout configurable), so a
+  deployment whose tasks crash-loop fails the update instead of passing;
 * the ALB in the public subnets: invalid headers dropped, deletion protection configurable;
   with a certificate an HTTPS listener (TLS 1.2+ policy) and HTTP->HTTPS redirect, otherwise
   plain HTTP forwarding.
@@ -185,6 +191,11 @@ class FargateServiceArgs:
     certificate_arn: str | None = None
     alb_deletion_protection: bool = False
     log_retention_days: int = 90
+    wait_for_steady_state: bool = True
+    """``pulumi up`` waits until the service is stable (like ``aws ecs wait services-stable``):
+    a deployment whose tasks do not start fails the update instead of passing."""
+    steady_state_timeout_minutes: int = 20
+    """How long create and update wait for it (the provider's default is 20 minutes)."""
 
     def __post_init__(self) -> None:
         require_one_of("cpu", self.cpu, FARGATE_SIZES)
@@ -212,6 +223,9 @@ class FargateServiceArgs:
             raise ArgumentError("health_check_path", self.health_check_path, "must start with /")
         require_int_range("health_check_grace_seconds", self.health_check_grace_seconds, 0, 2147483647)
         require_one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        if not isinstance(self.wait_for_steady_state, bool):
+            raise ArgumentError("wait_for_steady_state", self.wait_for_steady_state, "must be true or false")
+        require_int_range("steady_state_timeout_minutes", self.steady_state_timeout_minutes, 5, 180)
         if self.certificate_arn is not None and not re.fullmatch(
             r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", self.certificate_arn
         ):
@@ -283,7 +297,7 @@ class FargateService(pulumi.ComponentResource):
     """ECS cluster, Fargate service and ALB (see the module docstring)."""
 
     cluster: aws.ecs.Cluster
-    service: aws.ecs.Service
+    service: aws.ecs.Service | None
     task_definition: aws.ecs.TaskDefinition
     security_group: aws.ec2.SecurityGroup
     alb_security_group: aws.ec2.SecurityGroup
@@ -480,11 +494,52 @@ class FargateService(pulumi.ComponentResource):
             )
         )
 
-        # The tasks mount EFS at start: the mount targets (and the file system policy, when
-        # created) must exist before the first task, or the first deploy fails its mounts.
-        mount_dependencies: list[pulumi.Resource] = [*listeners]
+        # Mount readiness, by intent: NFS from the tasks to each file system they mount, and
+        # the task role granted exactly its access points (write only where a mount writes).
+        self._mount_needs: list[pulumi.Resource] = [*listeners]
+        self._file_systems: list[SharedFileSystem] = []
         for v in args.efs_volumes:
-            mount_dependencies += v.file_system.mount_targets
+            if v.file_system not in self._file_systems:
+                self._file_systems.append(v.file_system)
+                self._mount_needs += v.file_system.mount_targets
+                self._mount_needs += v.file_system.allow_from(self.security_group)
+        writable: dict[tuple[int, str], bool] = {}
+        for v in args.efs_volumes:
+            key = (self._file_systems.index(v.file_system), v.access_point)
+            writable[key] = writable.get(key, False) or not v.read_only
+        for (fs_index, access_point), write in writable.items():
+            fs = self._file_systems[fs_index]
+            fs.grant(self.task_role, fs.access_point(access_point), writable=write)
+
+        self._name = name
+        self._args = args
+        self._target_group = target_group
+        self.service = None
+        scheme = "https" if args.certificate_arn else "http"
+        self.cluster_name = self.cluster.name
+        self.log_group_name = log_group.name
+        self.url = pulumi.Output.concat(scheme, "://", self.load_balancer.dns_name)
+        if not args.efs_volumes:
+            self.start()
+
+    def start(self) -> aws.ecs.Service:
+        """Create the ECS service and its autoscaling, after everything its mounts need: the
+        mount targets, the NFS rules from its tasks, and the policy of every file system it
+        mounts (call ``create_policy()`` on them first; a service without EFS volumes starts
+        in the constructor). Until then the preview shows no ECS service."""
+        if self.service is not None:
+            raise ArgumentError("start", self._name, "may be called once")
+        missing = [fs.pulumi_resource_name for fs in self._file_systems if fs.policy is None]
+        if missing:
+            raise ArgumentError(
+                "start",
+                self._name,
+                f"needs the policy of file system {', '.join(missing)}: call create_policy() on it first "
+                "(the tasks' mounts are authorized by it)",
+            )
+        args, name, c = self._args, self._name, self._args.container
+        depends_on = [*self._mount_needs, *(fs.policy for fs in self._file_systems if fs.policy is not None)]
+        timeout = f"{args.steady_state_timeout_minutes}m"
         self.service = aws.ecs.Service(
             f"{name}-service",
             cluster=self.cluster.arn,
@@ -499,7 +554,7 @@ class FargateService(pulumi.ComponentResource):
             ),
             load_balancers=[
                 aws.ecs.ServiceLoadBalancerArgs(
-                    target_group_arn=target_group.arn, container_name=c.name, container_port=c.port
+                    target_group_arn=self._target_group.arn, container_name=c.name, container_port=c.port
                 )
             ],
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
@@ -508,9 +563,19 @@ class FargateService(pulumi.ComponentResource):
             health_check_grace_period_seconds=args.health_check_grace_seconds,
             propagate_tags="SERVICE",
             enable_execute_command=False,
-            wait_for_steady_state=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=mount_dependencies, ignore_changes=["desiredCount"]),
+            # The provider polls like `aws ecs wait services-stable` and fails the update when
+            # the deployment does not settle (a circuit-breaker rollback included) within the
+            # create/update timeouts (terraform-provider-aws: aws_ecs_service
+            # wait_for_steady_state; timeouts honoured since v4.22, hashicorp/terraform-provider-aws#16012).
+            wait_for_steady_state=args.wait_for_steady_state,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=depends_on,
+                ignore_changes=["desiredCount"],
+                custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout),
+            ),
         )
+        child = pulumi.ResourceOptions(parent=self)
         scaling = aws.appautoscaling.Target(
             f"{name}-scaling",
             service_namespace="ecs",
@@ -536,12 +601,7 @@ class FargateService(pulumi.ComponentResource):
             ),
             opts=child,
         )
-
-        scheme = "https" if args.certificate_arn else "http"
-        self.cluster_name = self.cluster.name
         self.service_name = self.service.name
-        self.log_group_name = log_group.name
-        self.url = pulumi.Output.concat(scheme, "://", self.load_balancer.dns_name)
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -552,6 +612,7 @@ class FargateService(pulumi.ComponentResource):
                 "securityGroupId": self.security_group.id,
             }
         )
+        return self.service
 
 
 def _secret_read_statements(c: ContainerSettings) -> list[dict[str, Any]]:

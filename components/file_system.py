@@ -277,15 +277,16 @@ class SharedFileSystem(pulumi.ComponentResource):
             raise ArgumentError("access_point", name, "must be one of " + ", ".join(self.access_points))
         return self.access_points[name]
 
-    def allow_from(self, peer: aws.ec2.SecurityGroup, *, label: str | None = None) -> None:
+    def allow_from(self, peer: aws.ec2.SecurityGroup, *, label: str | None = None) -> list[pulumi.Resource]:
         """Admit NFS (TCP 2049) from a security group's members, and let them reach the mount
-        targets (the egress side, on the peer)."""
-        self._allow(peer.id, label or peer.pulumi_resource_name, egress=True)
+        targets (the egress side, on the peer). Returns the rules: a workload that mounts must
+        depend on them, or its first tasks time out mounting."""
+        return self._allow(peer.id, label or peer.pulumi_resource_name, egress=True)
 
-    def allow_from_security_group_id(self, group_id: pulumi.Input[str], *, label: str) -> None:
+    def allow_from_security_group_id(self, group_id: pulumi.Input[str], *, label: str) -> list[pulumi.Resource]:
         """Like :meth:`allow_from` for a group this program does not create (e.g. the EKS
         cluster security group); its egress is the group owner's to allow."""
-        self._allow(group_id, label, egress=False)
+        return self._allow(group_id, label, egress=False)
 
     def allow_from_cidr(self, cidr: str, *, label: str) -> None:
         """Admit NFS from a private CIDR (e.g. the private subnets). The world and public ranges
@@ -316,9 +317,9 @@ class SharedFileSystem(pulumi.ComponentResource):
             raise ArgumentError("label", label, "is already allowed; each peer is allowed once")
         self._peers.add(label)
 
-    def _allow(self, group_id: pulumi.Input[str], label: str, *, egress: bool) -> None:
+    def _allow(self, group_id: pulumi.Input[str], label: str, *, egress: bool) -> list[pulumi.Resource]:
         self._require_unique(label)
-        allow_tcp(
+        return allow_tcp(
             ingress_name=f"{self._name}-nfs-from-{label}",
             egress_name=f"{self._name}-nfs-to-from-{label}" if egress else None,
             target_group_id=self.security_group.id,

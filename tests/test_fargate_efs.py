@@ -102,6 +102,37 @@ def test_service_waits_for_every_mount_target(dev: Recorded) -> None:
     assert mount_targets <= set(service.dependencies)
 
 
+def test_service_waits_for_its_nfs_rules_and_the_file_system_policy(dev: Recorded) -> None:
+    """What the tasks' mounts need exists before the service (and so before any task) starts."""
+    service = dev.only("aws:ecs/service:Service")
+    task_sg = next(g for g in dev.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "web-tasks")
+    nfs_rules = [
+        r
+        for r in dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        + dev.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if r.inputs.get("referencedSecurityGroupId") == task_sg.id or r.inputs.get("securityGroupId") == task_sg.id
+        if r.inputs.get("fromPort") == 2049
+    ]
+    assert nfs_rules, "no NFS rule for the tasks' security group"
+    policy = dev.only("aws:efs/fileSystemPolicy:FileSystemPolicy")
+    needed = {r.urn for r in nfs_rules} | {policy.urn}
+    assert needed <= set(service.dependencies), sorted(needed - set(service.dependencies))
+
+
+def test_pulumi_up_waits_for_a_steady_state_with_a_timeout(dev: Recorded) -> None:
+    """A deployment whose tasks crash-loop fails `pulumi up` instead of passing."""
+    service = dev.only("aws:ecs/service:Service")
+    assert service.inputs["waitForSteadyState"] is True
+    assert service.custom_timeouts == {"create": "20m", "update": "20m"}
+
+
+def test_steady_state_wait_and_timeout_are_arguments() -> None:
+    assert _service(wait_for_steady_state=False).wait_for_steady_state is False
+    with pytest.raises(ArgumentError) as caught:
+        _service(steady_state_timeout_minutes=2)
+    assert caught.value.fields[0] == "steady_state_timeout_minutes"
+
+
 def test_one_mount_target_per_az_in_the_private_subnets(dev: Recorded) -> None:
     private = {s.id: s.inputs["availabilityZone"] for s in dev.of_type("aws:ec2/subnet:Subnet") if "private" in s.name}
     targets = dev.of_type("aws:efs/mountTarget:MountTarget")

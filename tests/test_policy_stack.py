@@ -101,6 +101,9 @@ class Platform:
     s3_endpoint_on_public_table: bool = False
     mount_target_groups: str = "efs"
     """"efs", or computed by an apply that keeps the "apply-efs" group or the "apply-empty" one."""
+    service_waits_for: tuple[str, ...] = ("mount-targets", "nfs-rules", "policy")
+    """What the service depends on (depends_on): the mount targets, the NFS rule resources, the
+    file system policy."""
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -182,8 +185,9 @@ class Platform:
             if inline
             else None,
         )
+        needs: dict[str, list[pulumi.Resource]] = {"mount-targets": [], "nfs-rules": [], "policy": []}
         if self.allow_nfs_from_tasks and self.nfs_rule_style == "vpc-rule":
-            aws.vpc.SecurityGroupIngressRule(
+            nfs_rule: pulumi.Resource = aws.vpc.SecurityGroupIngressRule(
                 "nfs-from-tasks",
                 security_group_id=efs_sg.id,
                 referenced_security_group_id=peer.id,
@@ -191,6 +195,7 @@ class Platform:
                 from_port=2049,
                 to_port=2049,
             )
+            needs["nfs-rules"].append(nfs_rule)
         if self.nfs_prefix_list:
             if self.nfs_prefix_list == "outside":
                 prefix_list: pulumi.Input[str] = "pl-0a1b2c3d4e5f60718"
@@ -199,7 +204,7 @@ class Platform:
                 prefix_list = aws.ec2.ManagedPrefixList(
                     "nfs-clients", address_family="IPv4", max_entries=1, entries=[{"cidr": cidr}]
                 ).id
-            aws.vpc.SecurityGroupIngressRule(
+            nfs_list_rule = aws.vpc.SecurityGroupIngressRule(
                 "nfs-from-list",
                 security_group_id=efs_sg.id,
                 prefix_list_id=prefix_list,
@@ -207,8 +212,9 @@ class Platform:
                 from_port=2049,
                 to_port=2049,
             )
+            needs["nfs-rules"].append(nfs_list_rule)
         if self.allow_nfs_from_tasks and self.nfs_rule_style == "ec2-rule-text":
-            aws.ec2.SecurityGroupRule(
+            nfs_rule = aws.ec2.SecurityGroupRule(
                 "nfs-from-tasks",
                 type="ingress",
                 security_group_id=efs_sg.id,
@@ -217,6 +223,7 @@ class Platform:
                 from_port="2049",  # type: ignore[arg-type]  # the provider converts it
                 to_port="2049",  # type: ignore[arg-type]
             )
+            needs["nfs-rules"].append(nfs_rule)
         if self.extra_efs_sg_port:
             aws.vpc.SecurityGroupIngressRule(
                 "efs-extra",
@@ -248,7 +255,9 @@ class Platform:
             if self.mount_target_groups != "efs":
                 keep = 0 if self.mount_target_groups == "apply-efs" else 1
                 groups = pulumi.Output.all(efs_sg.id, other_sg.id).apply(lambda ids, k=keep: [ids[k]])
-            aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=groups)
+            needs["mount-targets"].append(
+                aws.efs.MountTarget(f"mt-{i}", file_system_id=fs.id, subnet_id=subnet.id, security_groups=groups)
+            )
         ap, other_ap = (
             aws.efs.AccessPoint(
                 name,
@@ -317,8 +326,10 @@ class Platform:
         documents = {"tls-and-grant": (deny, *grants), "grant-only": grants, "tls-only": (deny, *grants)}
         extra = [EXTRA_STATEMENTS[name](fs.arn) for name in self.extra_statements]
         if self.file_system_policy in documents:
-            aws.efs.FileSystemPolicy(
-                "fs-policy", file_system_id=fs.id, policy=_policy(*documents[self.file_system_policy], *extra)
+            needs["policy"].append(
+                aws.efs.FileSystemPolicy(
+                    "fs-policy", file_system_id=fs.id, policy=_policy(*documents[self.file_system_policy], *extra)
+                )
             )
 
         container = {
@@ -366,6 +377,7 @@ class Platform:
             platform_version=self.platform_version,
             desired_count=2,
             network_configuration=network,
+            opts=pulumi.ResourceOptions(depends_on=[r for kind in self.service_waits_for for r in needs[kind]]),
         )
 
 
@@ -459,6 +471,18 @@ CASES = {
         {"endpoints": ("ecr.api", "logs")},
         {("efs-mount-readiness", "mandatory", "service")},
     ),
+    "service-before-its-mount-targets": (
+        {"service_waits_for": ("nfs-rules", "policy")},
+        {("ecs-mount-order", "mandatory", "service")},
+    ),
+    "service-before-its-nfs-rule": (
+        {"service_waits_for": ("mount-targets", "policy")},
+        {("ecs-mount-order", "mandatory", "service")},
+    ),
+    "service-before-the-file-system-policy": (
+        {"service_waits_for": ("mount-targets", "nfs-rules")},
+        {("ecs-mount-order", "mandatory", "service")},
+    ),
     "task-role-with-wildcard": (
         {"task_role_wildcard": True},
         {("iam-task-role-no-wildcard-actions", "advisory", "task-s3")},
@@ -487,6 +511,15 @@ STYLE_CASES = {
     "nfs-ec2-rule-with-ports-as-text-names-another-group": (
         {"nfs_rule_style": "ec2-rule-text", "nfs_peer": "other"},
         {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    # An inline rule is part of the mount targets' group: nothing more to wait for.
+    "nfs-inline-and-no-rule-dependency": (
+        {"nfs_rule_style": "inline", "service_waits_for": ("mount-targets", "policy")},
+        set(),
+    ),
+    "nfs-ec2-rule-is-waited-for-too": (
+        {"nfs_rule_style": "ec2-rule-text", "service_waits_for": ("mount-targets", "policy")},
+        {("ecs-mount-order", "mandatory", "service")},
     ),
     "nfs-rule-names-another-group": ({"nfs_peer": "other"}, {("efs-mount-readiness", "mandatory", "service")}),
     "public-ip-as-text-true": ({"assign_public_ip_text": "true"}, {("ecs-service-private", "mandatory", "service")}),
@@ -718,3 +751,15 @@ def test_an_endpoint_in_an_unresolvable_vpc_makes_endpoints_unverifiable_not_a_c
 
     result = [v for v in violations(pack, program, unknowns=True) if v.policy == "efs-platform-efs-mount-readiness"]
     assert [(v.level, "endpoints" in v.message) for v in result] == [("advisory", True)]
+
+
+def test_a_service_started_before_its_mounts_are_ready_names_what_it_must_wait_for(pack: LoadedPack) -> None:
+    platform = replace(BASELINE, service_waits_for=("policy",))
+    found = [v for v in violations(pack, platform) if v.policy == "efs-platform-ecs-mount-order"]
+    assert {v.level for v in found} == {"mandatory"}
+    said = [v.message for v in found]
+    assert len(said) == 3, said  # one per missing dependency
+    assert any("aws:efs/mountTarget:MountTarget 'mt-0'" in m for m in said)
+    assert any("aws:efs/mountTarget:MountTarget 'mt-1'" in m for m in said)
+    assert any("SecurityGroupIngressRule 'nfs-from-tasks'" in m for m in said)
+    assert all("depends_on" in m for m in said)

@@ -36,6 +36,7 @@ PRIVATE_IP = P + "ec2-private-subnet-no-public-ip"
 DEFAULT_SG = P + "ec2-default-security-group-closed"
 VPC_DNS = P + "ec2-vpc-dns-enabled"
 CREDENTIALS = P + "ecs-no-aws-credentials-in-env"
+ORDER = P + "ecs-mount-order"
 CONTAINER_RULES = frozenset(
     {CREDENTIALS, P + "ecs-no-privileged-containers", P + "ecs-readonly-root-filesystem", P + "ecs-non-root-user"}
 )
@@ -132,6 +133,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("task_def_from_repo", "ok"): Case(new_stack=POLICY_FROM_ARNS | CONTAINER_RULES),
     ("task_def_from_repo", "aws-keys-in-env"): Case(
         known_only=_f((CREDENTIALS, "aws:ecs/taskDefinition:TaskDefinition::catalog")),
+        new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,
+    ),
+    # depends_on on a component does not reach its children: the service may start first.
+    ("task_def_from_repo", "component-depends-on"): Case(
+        mandatory=_f((ORDER, "aws:ecs/service:Service::catalog")),
         new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,
     ),
     # 8. Twenty copies of one shape.

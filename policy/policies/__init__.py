@@ -7,6 +7,7 @@ from .default_security_group import default_security_group_closed
 from .ecr_kms_encrypted import ecr_kms_encrypted
 from .ecs_container_credentials import ecs_no_aws_credentials_in_env
 from .ecs_efs_transit_encryption import ecs_efs_transit_encryption
+from .ecs_mount_order import ecs_mount_order
 from .ecs_non_root import ecs_non_root_user
 from .ecs_privileged import ecs_no_privileged_containers
 from .ecs_readonly_root import ecs_readonly_root_filesystem
@@ -54,6 +55,7 @@ POLICIES = [
     efs_mount_target_names_sg,
     # mount readiness
     efs_mount_readiness,
+    ecs_mount_order,
     # data protection (advisory)
     stateful_resources_protected,
     k8s_pv_retained,

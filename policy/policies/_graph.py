@@ -774,7 +774,7 @@ def _admits(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], p
         covers = rule.covers(port)
         if covers is False:
             continue
-        verdict = _rule_admits(stack, rule, group, wanted, cidrs)
+        verdict = rule_admits(stack, rule, group, wanted, cidrs)
         if verdict == "slot":
             slot_rules = True
         elif verdict is True and covers is True and exact:
@@ -796,7 +796,7 @@ def _admits(stack: Stack, group: Res | str, peers: Refs, cidrs: Sequence[str], p
     return UNKNOWN if undecided else False
 
 
-def _rule_admits(stack: Stack, rule: Ingress, group: Res | str, wanted: set[str], cidrs: Sequence[str]) -> Any:
+def rule_admits(stack: Stack, rule: Ingress, group: Res | str, wanted: set[str], cidrs: Sequence[str]) -> Any:
     """Whether one permission admits the peers (True, False, UNKNOWN), or "slot": one of the
     peers is among the candidates of an unknown inline peer."""
     import ipaddress  # noqa: PLC0415 - only here and in nfs_ingress are addresses parsed
