@@ -333,6 +333,58 @@ def _cloudwatch_log_group(k: Kind) -> tuple[str, dict[str, Any]]:
     return k.label, {"arn": k.arn("logs", f"log-group:{k.label}")}
 
 
+def _metric_alarm(k: Kind) -> tuple[str, dict[str, Any]]:
+    # The alarm's id is its name; ARN arn:aws:cloudwatch:<region>:<account>:alarm:<name>.
+    return k.label, {"arn": k.arn("cloudwatch", f"alarm:{k.label}")}
+
+
+def _event_rule(k: Kind) -> tuple[str, dict[str, Any]]:
+    # On the default bus the id is the name and the ARN rule/<name>; on another bus
+    # <bus>/<name> for both (EventBridge "Resource types": rule/[event-bus-name/]rule-name).
+    bus = k.text("eventBusName")
+    path = f"{bus}/{k.label}" if bus and bus != "default" else k.label
+    return path, {"arn": k.arn("events", f"rule/{path}")}
+
+
+def _eks_child(kind: str, name_key: str) -> Describer:
+    """Node groups, Fargate profiles and add-ons: id ``<cluster>:<name>``, ARN
+    ``<kind>/<cluster>/<name>/<uuid>`` (EKS "Resource types defined by Amazon EKS")."""
+
+    def describe(k: Kind) -> tuple[str, dict[str, Any]]:
+        cluster = k.text("clusterName") or "cluster"
+        name = k.text(name_key) or k.name
+        arn = k.arn("eks", f"{kind}/{cluster}/{name}/{uuid.UUID(k.seed[:32])}")
+        return f"{cluster}:{name}", {"arn": arn, name_key: name}
+
+    return describe
+
+
+def _elasticache(kind: str, id_key: str) -> Describer:
+    """ElastiCache clusters, replication groups and subnet groups: the id is the name, the ARN
+    ``<kind>:<name>`` (ElastiCache "Resource types")."""
+
+    def describe(k: Kind) -> tuple[str, dict[str, Any]]:
+        name = k.text(id_key) or k.name.lower()
+        return name, {"arn": k.arn("elasticache", f"{kind}:{name}")}
+
+    return describe
+
+
+def _user_pool(k: Kind) -> tuple[str, dict[str, Any]]:
+    # A user pool id is <region>_<9 characters>; ARN userpool/<id>; endpoint cognito-idp.<region>.
+    pool = f"{k.region}_{k.chars(9, string.ascii_letters + string.digits)}"
+    return pool, {
+        "arn": k.arn("cognito-idp", f"userpool/{pool}"),
+        "endpoint": f"cognito-idp.{k.region}.{k.dns_suffix}/{pool}",
+    }
+
+
+def _certificate(k: Kind) -> tuple[str, dict[str, Any]]:
+    # ACM's id is the certificate's ARN, certificate/<uuid>.
+    arn = k.arn("acm", f"certificate/{uuid.UUID(k.seed[:32])}")
+    return arn, {"arn": arn}
+
+
 KINDS: dict[str, Describer] = {
     "aws:s3/bucket:Bucket": _s3_bucket,
     "aws:s3/bucketV2:BucketV2": _s3_bucket,
@@ -366,4 +418,14 @@ KINDS: dict[str, Describer] = {
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:appsync/graphQLApi:GraphQLApi": _graphql_api,
     "aws:cloudwatch/logGroup:LogGroup": _cloudwatch_log_group,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _metric_alarm,
+    "aws:cloudwatch/eventRule:EventRule": _event_rule,
+    "aws:eks/nodeGroup:NodeGroup": _eks_child("nodegroup", "nodeGroupName"),
+    "aws:eks/fargateProfile:FargateProfile": _eks_child("fargateprofile", "fargateProfileName"),
+    "aws:eks/addon:Addon": _eks_child("addon", "addonName"),
+    "aws:elasticache/cluster:Cluster": _elasticache("cluster", "clusterId"),
+    "aws:elasticache/replicationGroup:ReplicationGroup": _elasticache("replicationgroup", "replicationGroupId"),
+    "aws:elasticache/subnetGroup:SubnetGroup": _elasticache("subnetgroup", "name"),
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:acm/certificate:Certificate": _certificate,
 }

@@ -288,7 +288,10 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             self.recorded[urn] = record
             self.resources[urn] = MockMonitor.ResourceRegistration(urn, record.id, state)
-        return resource_pb2.ReadResourceResponse(urn=urn, properties=outputs)
+        # The id the read found: the SDK resolves a read's id from the response, and leaves it
+        # unknown in a dry run when the response has none (pulumi/runtime/resource.py,
+        # read_resource), which the real engine never does for a resource that exists.
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=outputs, id=record.id)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         with self._lock:

@@ -144,6 +144,18 @@ _ID_IS_NAME = {
     "aws:eks/cluster:Cluster",
 }
 
+# FIFO queues and topics: the flag that makes the auto-name end in ``.fifo``.
+_FIFO = {"aws:sqs/queue:Queue": "fifoQueue", "aws:sns/topic:Topic": "fifoTopic"}
+
+# Reads (``Resource.get(name, id)``) whose id is the resource's name in another property
+# (the provider's importer sets it from the id): S3 buckets, Lambda functions, ElastiCache clusters.
+_READ_ID_IS_NAME = {
+    "aws:s3/bucket:Bucket": "bucket",
+    "aws:s3/bucketV2:BucketV2": "bucket",
+    "aws:lambda/function:Function": "name",
+    "aws:elasticache/cluster:Cluster": "clusterId",
+}
+
 # ARN templates: (service, resource part). {id} and {name} are filled in; ``None`` region or
 # account fields follow AWS (IAM is global).
 _ARN: dict[str, tuple[str, str]] = {
@@ -173,9 +185,6 @@ _ARN: dict[str, tuple[str, str]] = {
     "aws:ecs/cluster:Cluster": ("ecs", "cluster/{name}"),
     "aws:ecs/taskDefinition:TaskDefinition": ("ecs", "task-definition/{family}:1"),
     "aws:eks/cluster:Cluster": ("eks", "cluster/{name}"),
-    "aws:eks/fargateProfile:FargateProfile": ("eks", "fargateprofile/{name}/{hash16}"),
-    "aws:eks/nodeGroup:NodeGroup": ("eks", "nodegroup/{name}/{hash16}"),
-    "aws:eks/addon:Addon": ("eks", "addon/{name}/{hash16}"),
     "aws:secretsmanager/secret:Secret": ("secretsmanager", "secret:{name}-{hash6}"),
 }
 _DNS_NAME = {
@@ -233,12 +242,28 @@ class OfflineMocks(Mocks):
         seed = _digest(args.typ, args.name)
         names = output_names(args.typ)
         state = dict(inputs)
+        # A read (``Resource.get``) names an existing object: the provider reads it, never
+        # auto-names it; for the resources whose id is their name, the name is the id.
+        read = bool(args.resource_id) and args.custom is not False
         prop, max_length, lower = AUTONAMED.get(args.typ, ("name", None, False))
-        if prop in names and prop in input_names(args.typ) and not inputs.get(prop) and f"{prop}Prefix" not in inputs:
+        if read:
+            if args.typ in _ID_IS_NAME or args.typ in _READ_ID_IS_NAME:
+                state.setdefault(_READ_ID_IS_NAME.get(args.typ, "name"), args.resource_id)
+            elif _auto_named_kubernetes(args.typ) and not isinstance(state.get("metadata"), dict):
+                # A Kubernetes object's id is ``namespace/name`` (or the name of a cluster-scoped one).
+                namespace, _, name = str(args.resource_id).rpartition("/")
+                state["metadata"] = {"name": name, **({"namespace": namespace} if namespace else {})}
+        elif prop in names and prop in input_names(args.typ) and not inputs.get(prop) and f"{prop}Prefix" not in inputs:
             # What a provider's auto-naming does at check time (known in a real preview too).
             state[prop] = autoname(args.name, seed, max_length, lower)
+            fifo = _FIFO.get(args.typ)
+            if fifo and state.get(fifo) in (True, "true"):
+                # AWS requires a FIFO queue's or topic's name to end in .fifo; pulumi-aws's auto-name
+                # appends it (the provider's PostTransform; terraform-provider-aws
+                # internal/service/sqs/queue.go, create.NameWithSuffix(..., FIFOQueueNameSuffix)).
+                state[prop] += ".fifo"
         metadata = state.get("metadata")
-        if _auto_named_kubernetes(args.typ) and (metadata is None or isinstance(metadata, dict)):
+        if not read and _auto_named_kubernetes(args.typ) and (metadata is None or isinstance(metadata, dict)):
             metadata = dict(metadata or {})
             if not metadata.get("name"):
                 # pulumi-kubernetes names an object <resource name>-<8 random characters> at check
@@ -253,7 +278,7 @@ class OfflineMocks(Mocks):
                 _merge_nested(state, _all_unknown(nested(self, seed, state)))
             return "", state
 
-        if args.resource_id and args.custom is not False:
+        if read:
             # A read (``Resource.get``): its state is the cloud's; a user may give it (--invokes,
             # keyed by the resource type, with args {id: ...}).
             state.update(self.invoke_answers.answer(args.typ, {"id": args.resource_id}) or {})

@@ -53,6 +53,21 @@ EXPORTS: dict[str, set[str]] = {
         "queue_url",
         "file_system_id",
     },
+    "events_queues": {
+        "queue_name",
+        "topic_name",
+        "topic_arn",
+        "rule_arn",
+        "alarm_arn",
+        "cache_arn",
+        "cache_subnet_group_arn",
+        "user_pool_arn",
+        "user_pool_id",
+        "certificate_arn",
+        "node_group_arn",
+        "node_group_id",
+    },
+    "reads": {"role_id", "role_arn", "role_name", "bucket_id", "bucket_arn", "vpc_id", "namespace", "app_sg_vpc"},
 }
 MODES: dict[str, tuple[str, ...]] = {"default": (), "unknowns": ("--unknowns",), "no-policy": ("--no-policy",)}
 
@@ -240,6 +255,23 @@ OTHER_FORMATS = [
     ("step_functions", "state_machine_arn", rf"^arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:[A-Za-z0-9_-]+$"),
     ("apigw_lambda", "api_execution_arn", rf"^arn:aws:execute-api:{REGION}:{ACCOUNT}:[a-z0-9]+$"),
     ("apigw_lambda", "url", rf"^https://[a-z0-9]+\.execute-api\.{REGION}\.amazonaws\.com/hello$"),
+    # FIFO queues and topics: AWS requires the name to end in .fifo, the provider's auto-name adds it.
+    ("events_queues", "queue_name", r"^orders-[0-9a-f]{7}\.fifo$"),
+    ("events_queues", "topic_name", r"^order-events-[0-9a-f]{7}\.fifo$"),
+    ("events_queues", "topic_arn", rf"^arn:aws:sns:{REGION}:{ACCOUNT}:order-events-[0-9a-f]{{7}}\.fifo$"),
+    ("events_queues", "rule_arn", rf"^arn:aws:events:{REGION}:{ACCOUNT}:rule/nightly-[0-9a-f]{{7}}$"),
+    ("events_queues", "alarm_arn", rf"^arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:backlog-[0-9a-f]{{7}}$"),
+    ("events_queues", "cache_arn", rf"^arn:aws:elasticache:{REGION}:{ACCOUNT}:replicationgroup:[a-z0-9-]+$"),
+    (
+        "events_queues",
+        "cache_subnet_group_arn",
+        rf"^arn:aws:elasticache:{REGION}:{ACCOUNT}:subnetgroup:cache-[0-9a-f]{{7}}$",
+    ),
+    ("events_queues", "user_pool_id", rf"^{REGION}_[A-Za-z0-9]{{9}}$"),
+    ("events_queues", "user_pool_arn", rf"^arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{REGION}_[A-Za-z0-9]{{9}}$"),
+    ("events_queues", "certificate_arn", rf"^arn:aws:acm:{REGION}:{ACCOUNT}:certificate/[0-9a-f-]{{36}}$"),
+    ("events_queues", "node_group_arn", rf"^arn:aws:eks:{REGION}:{ACCOUNT}:nodegroup/orders/workers/[0-9a-f-]{{36}}$"),
+    ("events_queues", "node_group_id", r"^orders:workers$"),
     ("rest_api", "execution_arn", rf"^arn:aws:execute-api:{REGION}:{ACCOUNT}:[a-z0-9]+$"),
     ("rest_api", "invoke_url", rf"^https://[a-z0-9]+\.execute-api\.{REGION}\.amazonaws\.com/v1$"),
     ("resource_as_input", "instance_profile_arn", rf"^arn:aws:iam::{ACCOUNT}:instance-profile/worker-[0-9a-f]{{7}}$"),
@@ -257,12 +289,46 @@ def test_other_known_identifiers_have_aws_formats(
         assert re.match(pattern, value), f"{export} = {value!r}"
 
 
+def test_identifiers_with_a_format_are_known_in_the_default_mode(previews: dict[tuple[str, str], Preview]) -> None:
+    """The formats above are checked on values a default-mode preview knows (auto-names, ids and
+    ARNs built from them), so none of them may be unknown there."""
+    unknown = [f"{p}.{e}" for p, e, _ in OTHER_FORMATS if not _known(previews[(p, "default")].outputs().get(e))]
+    assert not unknown
+
+
 def test_resource_passed_as_input_reads_back_as_its_id(previews: dict[tuple[str, str], Preview]) -> None:
     """RolePolicyAttachment(role=role): the engine hands the provider the role's id (its name) and
     the provider's state says role = that name, so attachment.role is the string, not the Role."""
     outputs = previews[("resource_as_input", "default")].outputs()
     assert outputs["attached_role"] == outputs["role_name"]
     assert isinstance(outputs["role_name"], str) and outputs["role_name"].startswith("worker-")
+
+
+# -- reads (Resource.get) --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_read_resource_is_the_object_its_id_names(previews: dict[tuple[str, str], Preview], mode: str) -> None:
+    """``Role.get("deployer", "platform-deployer")`` reads the role named platform-deployer: its id
+    is known in a preview (new stack too) and its name and ARN are that role's, never an auto-name
+    made from the resource name."""
+    outputs = previews[("reads", mode)].outputs()
+    assert outputs["role_id"] == "platform-deployer"
+    assert outputs["role_name"] == "platform-deployer"
+    assert outputs["bucket_id"] == "acme-central-logs-us-west-2"
+    assert outputs["vpc_id"] == "vpc-0a1b2c3d4e5f60718"
+    assert outputs["app_sg_vpc"] == "vpc-0a1b2c3d4e5f60718"
+    assert outputs["namespace"] == "monitoring"
+    if mode != "unknowns":
+        assert re.fullmatch(rf"arn:aws:iam::{ACCOUNT}:role/platform-deployer", outputs["role_arn"])
+        assert outputs["bucket_arn"] == "arn:aws:s3:::acme-central-logs-us-west-2"
+
+
+def test_reads_are_recorded_as_external(previews: dict[tuple[str, str], Preview]) -> None:
+    p = previews[("reads", "default")]
+    assert p.document is not None, p.failure()
+    external = {r["name"] for r in p.document["resources"] if r["external"]}
+    assert external == {"deployer", "central-logs", "shared", "monitoring"}
 
 
 # -- Kubernetes auto-names --------------------------------------------------------------------------
