@@ -128,6 +128,13 @@ class Builder:
         self.built.append(made)
         return made
 
+    def approximated(self, what: str) -> None:
+        """Say in the report that part of this component is an approximation of awsx's."""
+        self.monitor.notes.append(
+            f"awsx component '{self.name}': {what} are approximated offline (the children may differ from "
+            "awsx's in size, name or placement); a real preview shows the exact children"
+        )
+
     def component(self, typ: str, name: str) -> str:
         return self.monitor.register_child_component(self.component_urn, typ, name)
 
@@ -187,6 +194,7 @@ def build_vpc(b: Builder) -> dict[str, Any]:
     ]
     strategy = str((args.get("natGateways") or {}).get("strategy") or "OnePerAz")
     if args.get("subnetSpecs"):
+        b.approximated("custom subnetSpecs")
         kinds = list(dict.fromkeys(str(s.get("type", "Private")).capitalize() for s in args["subnetSpecs"]))
     else:
         kinds = ["Private", "Public"]
@@ -294,6 +302,8 @@ def build_vpc(b: Builder) -> dict[str, Any]:
             out["routes"].append(route)
     out["natGateways"] = nat_gateways
     endpoints = []
+    if args.get("vpcEndpointSpecs"):
+        b.approximated("vpcEndpointSpecs")
     for spec in args.get("vpcEndpointSpecs") or []:
         endpoints.append(
             b.child(

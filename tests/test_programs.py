@@ -67,6 +67,7 @@ EXPORTS: dict[str, set[str]] = {
         "node_group_arn",
         "node_group_id",
     },
+    "awsx_vpc_custom": {"vpc_id", "isolated_subnet_ids", "private_subnet_ids"},
     "reads": {"role_id", "role_arn", "role_name", "bucket_id", "bucket_arn", "vpc_id", "namespace", "app_sg_vpc"},
 }
 MODES: dict[str, tuple[str, ...]] = {"default": (), "unknowns": ("--unknowns",), "no-policy": ("--no-policy",)}
@@ -375,6 +376,21 @@ def test_awsx_vpc_registers_its_children(previews: dict[tuple[str, str], Preview
     assert len(vpcs) == 1 and len(subnets) == 4, f"{len(vpcs)} VPCs, {len(subnets)} subnets"
     assert len(p.resources("aws:ec2/natGateway:NatGateway")) == 1
     assert vpcs[0]["parent"] == component["urn"]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_awsx_layouts_it_approximates_are_reported(previews: dict[tuple[str, str], Preview], mode: str) -> None:
+    """A custom subnet layout or endpoint specs are built approximately: the report says so per
+    component instead of passing as exact; the default layout is exact and says nothing."""
+    custom = previews[("awsx_vpc_custom", mode)]
+    assert custom.document is not None, custom.failure()
+    notes = custom.document["notVerifiedOffline"]
+    assert any("'data'" in n and "subnetSpecs" in n for n in notes), notes
+    assert any("'data'" in n and "vpcEndpointSpecs" in n for n in notes), notes
+    assert "subnetSpecs are approximated" in custom.stdout
+    default = previews[("awsx_vpc", mode)]
+    assert default.document is not None and default.document["notVerifiedOffline"] == []
+    assert len(custom.resources("aws:ec2/subnet:Subnet")) == 9
 
 
 def test_awsx_vpc_subnet_ids_are_subnet_ids(previews: dict[tuple[str, str], Preview]) -> None:
