@@ -44,8 +44,19 @@ def rotating_key(
     account_id: str,
     extra_statements: tuple[dict[str, Any], ...] = (),
     opts: pulumi.ResourceOptions,
+    keeps_retained_data: bool = False,
 ) -> aws.kms.Key:
-    """A symmetric key with yearly rotation and a 30-day deletion window."""
+    """A symmetric key with yearly rotation and a 30-day deletion window.
+
+    ``keeps_retained_data``: the key encrypts data that outlives the stack (a protected, retained
+    file system or repository), so it is protected and retained as that data is. Otherwise an
+    unprotect + destroy would schedule the key's deletion (KMS ScheduleKeyDeletion: 7-30 days,
+    then "you can no longer decrypt the data that was encrypted under that KMS key",
+    https://docs.aws.amazon.com/kms/latest/developerguide/deleting-keys.html) and the retained
+    data would become unreadable for good.
+    """
+    if keeps_retained_data:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True, retain_on_delete=True))
     return aws.kms.Key(
         name,
         description=description,

@@ -190,6 +190,7 @@ class SharedFileSystem(pulumi.ComponentResource):
                 partition=aws.get_partition(opts=invoke).partition,
                 account_id=aws.get_caller_identity(opts=invoke).account_id,
                 opts=child,
+                keeps_retained_data=True,
             )
             kms_key_arn = key.arn
 

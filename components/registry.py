@@ -115,6 +115,7 @@ class ContainerRegistry(pulumi.ComponentResource):
                 partition=partition.partition,
                 account_id=account_id,
                 opts=child,
+                keeps_retained_data=args.protect,
             )
             kms_key_arn = key.arn
 
@@ -130,7 +131,9 @@ class ContainerRegistry(pulumi.ComponentResource):
                 aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=kms_key_arn)
             ],
             force_delete=False,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            # A protected repository is also retained: the images prod runs (and rolls back to)
+            # outlive the stack, like the file system's data.
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

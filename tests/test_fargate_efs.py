@@ -214,6 +214,23 @@ def test_file_system_is_encrypted_protected_backed_up_and_tiered(dev: Recorded) 
     assert dev.only("aws:efs/backupPolicy:BackupPolicy").inputs["backupPolicy"] == {"status": "ENABLED"}
 
 
+def test_keys_of_retained_data_are_protected_and_retained(dev: Recorded) -> None:
+    """The file system and the repository outlive the stack, so the keys that encrypt them must
+    too: a destroy that deleted the key would leave the retained data unreadable."""
+    states = {r.urn: r for r in dev.graph.resources}
+    keys = {k.outputs["arn"]: k for k in dev.of_type("aws:kms/key:Key")}
+    fs = dev.only("aws:efs/fileSystem:FileSystem")
+    (encryption,) = dev.only("aws:ecr/repository:Repository").inputs["encryptionConfigurations"]
+    for data_key in (keys[fs.inputs["kmsKeyId"]], keys[encryption["kmsKey"]]):
+        assert data_key.protect is True, data_key.name
+        assert states[data_key.urn].retain_on_delete is True, data_key.name
+    repo = dev.only("aws:ecr/repository:Repository")
+    assert states[repo.urn].retain_on_delete is True
+    # Keys of data the stack deletes with itself (logs) stay deletable.
+    others = [k for arn, k in keys.items() if arn not in (fs.inputs["kmsKeyId"], encryption["kmsKey"])]
+    assert others and all(not k.protect for k in others)
+
+
 def test_access_point_has_posix_user_and_a_created_root_directory(dev: Recorded) -> None:
     ap = dev.only("aws:efs/accessPoint:AccessPoint")
     assert ap.inputs["posixUser"] == {"uid": 1000, "gid": 1000}

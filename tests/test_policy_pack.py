@@ -14,6 +14,7 @@ from tests.conftest import ROOT
 ADVISORY_BY_DEFAULT = {
     "efs-platform-lb-https",
     "efs-platform-stateful-resources-protected",
+    "efs-platform-data-keys-protected",
     "efs-platform-k8s-pv-retained",
     "efs-platform-iam-task-role-no-wildcard-actions",
     "efs-platform-ecs-readonly-root-filesystem",
@@ -23,7 +24,7 @@ ADVISORY_BY_DEFAULT = {
 
 def test_every_rule_is_mandatory_unless_the_issue_says_advisory(pack: LoadedPack) -> None:
     levels = {p.name: p.enforcementLevel for p in pack.info.policies}
-    assert len(levels) == 28
+    assert len(levels) == 29
     assert {name for name, level in levels.items() if level == 0} == ADVISORY_BY_DEFAULT  # 0: ADVISORY
     assert all(level == 1 for name, level in levels.items() if name not in ADVISORY_BY_DEFAULT)  # 1: MANDATORY
 
@@ -55,6 +56,7 @@ def test_shipped_policy_config_is_valid(pack: LoadedPack, stack: str) -> None:
     levels = {name: level for name, (level, _) in effective_config(pack, config).items()}
     assert levels["efs-platform-efs-mount-readiness"] == "mandatory"
     assert levels["efs-platform-stateful-resources-protected"] == ("mandatory" if stack == "prod" else "advisory")
+    assert levels["efs-platform-data-keys-protected"] == ("mandatory" if stack == "prod" else "advisory")
 
 
 def test_schema_defaults_apply_and_config_overrides_them(pack: LoadedPack) -> None:

@@ -2,6 +2,7 @@
 that constructs the PolicyPack (constructing it starts a gRPC server that never returns)."""
 
 from .cloudwatch_log_group_kms import cloudwatch_log_group_kms
+from .data_keys import data_keys_protected
 from .data_protection import stateful_resources_protected
 from .default_security_group import default_security_group_closed
 from .ecr_kms_encrypted import ecr_kms_encrypted
@@ -58,6 +59,7 @@ POLICIES = [
     ecs_mount_order,
     # data protection (advisory)
     stateful_resources_protected,
+    data_keys_protected,
     k8s_pv_retained,
     iam_task_role_no_wildcard_actions,
     # workload hygiene
