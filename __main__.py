@@ -13,6 +13,14 @@ from components.network import Network
 from components.registry import ContainerRegistry
 
 config = settings.load()
+# Values set with `pulumi config set --secret` stay secret in every input and output that
+# carries them (settings reads config as plain values to validate it).
+config.secret_values.register()
+
+
+def export(name: str, value: object) -> None:
+    pulumi.export(name, config.secret_values.guard(value))
+
 
 network = Network("platform", config.network)
 registry = ContainerRegistry("app", config.registry)
@@ -52,28 +60,28 @@ if config.eks_enabled:
         replace(config.eks_storage, file_system_id=file_system.file_system_id, access_point_id=eks_access_point.id),
         opts=pulumi.ResourceOptions(provider=eks.provider, depends_on=eks.ready),
     )
-    pulumi.export("eksClusterName", eks.cluster_name)
-    pulumi.export("eksEndpoint", eks.endpoint)
-    pulumi.export("eksOidcProviderArn", eks.oidc_provider_arn)
-    pulumi.export("kubeconfig", eks.kubeconfig)
-    pulumi.export("eksPersistentVolume", storage.persistent_volume_name)
-    pulumi.export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
+    export("eksClusterName", eks.cluster_name)
+    export("eksEndpoint", eks.endpoint)
+    export("eksOidcProviderArn", eks.oidc_provider_arn)
+    export("kubeconfig", eks.kubeconfig)
+    export("eksPersistentVolume", storage.persistent_volume_name)
+    export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
 
 file_system.create_policy()
 service.start()
 
-pulumi.export("region", config.region)
-pulumi.export("vpcId", network.vpc_id)
-pulumi.export("vpcCidr", network.vpc_cidr)
-pulumi.export("availabilityZones", network.availability_zones)
-pulumi.export("publicSubnetIds", network.public_subnet_ids)
-pulumi.export("privateSubnetIds", network.private_subnet_ids)
-pulumi.export("privateRouteTableIds", network.private_route_table_ids)
-pulumi.export("endpointSecurityGroupId", network.endpoint_security_group_id)
-pulumi.export("repositoryUrl", registry.repository_url)
-pulumi.export("image", registry.image if config.image is None else config.image)
-pulumi.export("fileSystemId", file_system.file_system_id)
-pulumi.export("accessPointIds", file_system.access_point_ids)
-pulumi.export("clusterName", service.cluster_name)
-pulumi.export("serviceName", service.service_name)
-pulumi.export("url", service.url)
+export("region", config.region)
+export("vpcId", network.vpc_id)
+export("vpcCidr", network.vpc_cidr)
+export("availabilityZones", network.availability_zones)
+export("publicSubnetIds", network.public_subnet_ids)
+export("privateSubnetIds", network.private_subnet_ids)
+export("privateRouteTableIds", network.private_route_table_ids)
+export("endpointSecurityGroupId", network.endpoint_security_group_id)
+export("repositoryUrl", registry.repository_url)
+export("image", registry.image if config.image is None else config.image)
+export("fileSystemId", file_system.file_system_id)
+export("accessPointIds", file_system.access_point_ids)
+export("clusterName", service.cluster_name)
+export("serviceName", service.service_name)
+export("url", service.url)

@@ -14,6 +14,7 @@ turns an Args error, which names an Args field, into one that names the config k
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -30,17 +31,19 @@ from components.fargate_service import ContainerSettings, FargateServiceArgs
 from components.file_system import AccessPointSpec, SharedFileSystemArgs
 from components.network import NetworkArgs
 from components.registry import ContainerRegistryArgs
+from components.secret_values import SecretValues
 
 UNWIRED = "unwired"
 """Stands for values only the running program knows (VPC, subnets, image) until it wires them."""
 
 
 class ConfigError(pulumi.RunError):
-    """A stack config value is invalid; the message names the key."""
+    """A stack config value is invalid; the message names the key (never a secret's value)."""
 
-    def __init__(self, key: str, value: Any, allowed: str) -> None:
-        self.key = key
-        super().__init__(f"invalid config {key}={value!r}: {allowed}")
+    def __init__(self, key: str, value: Any, allowed: str, *, secret: bool = False) -> None:
+        self.key, self.value, self.allowed = key, value, allowed
+        shown = "[secret]" if secret else repr(value)
+        super().__init__(f"invalid config {key}={shown}: {allowed}")
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,10 @@ class PlatformSettings:
     eks_access_point: str
     """The access point the EKS pods mount (by default ``<efs_access_point>-eks``, a twin of the
     ECS service's on the same directory and POSIX user: they share the data)."""
+
+    secret_values: SecretValues = dataclasses.field(default_factory=lambda: SecretValues(()))
+    """The values of the keys set with ``pulumi config set --secret``: ``__main__`` registers
+    them so every input and output that carries one stays secret."""
 
 
 # Project config keys (without the project namespace): (kind, group, Args field). Pulumi.yaml
@@ -191,8 +198,37 @@ def _key_for_field(prefix: str, group: str, field: str) -> str:
     return prefix + key + (f".{rest}" if rest else "")
 
 
-def parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
-    """Validate the stack config (``namespace:key`` -> string value) into settings."""
+def _secret_leaves(raw: str) -> list[str]:
+    """The values a secret config value holds: itself, or the leaves of a list or map (a map's
+    keys, such as environment variable names, are not the secret)."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return [raw]
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _secret_leaves(json.dumps(v) if not isinstance(v, str) else v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _secret_leaves(json.dumps(v) if not isinstance(v, str) else v)]
+    return [raw]
+
+
+def parse(project: str, config: Mapping[str, str], secret_keys: frozenset[str] = frozenset()) -> PlatformSettings:
+    """Validate the stack config (``namespace:key`` -> string value) into settings.
+
+    ``secret_keys``: the full keys set with ``--secret``; errors never show their values, and
+    the settings carry the values for the program to keep secret (:class:`SecretValues`)."""
+    try:
+        settings = _parse(project, config)
+    except ConfigError as e:
+        named = [k.strip() for k in e.key.split(" / ")]
+        if any(n == k or n.startswith(k + ".") for n in named for k in secret_keys):
+            raise ConfigError(e.key, e.value, e.allowed, secret=True) from None
+        raise
+    values = [leaf for key in secret_keys if key in config for leaf in _secret_leaves(config[key])]
+    return replace(settings, secret_values=SecretValues(values))
+
+
+def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     prefix = f"{project}:"
     unknown = sorted(k for k in config if k.startswith(prefix) and k[len(prefix) :] not in _KEYS)
     if unknown:
@@ -320,7 +356,10 @@ def load() -> PlatformSettings:
     config: dict[str, Any] = dict(pulumi.runtime.get_config_env())
     # The language host stores the engine's config here; there is no public "all keys" API.
     config.update(pulumi.runtime.config.CONFIG.get())
-    return parse(pulumi.get_project(), {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+    secret_keys = frozenset(k for k in config if pulumi.runtime.is_config_secret(k))
+    return parse(
+        pulumi.get_project(), {k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()}, secret_keys
+    )
 
 
 __all__ = ["UNWIRED", "ConfigError", "PlatformSettings", "load", "parse"]

@@ -44,6 +44,19 @@ class StackConfig:
         return {k[len(prefix) :]: v for k, v in self.config.items() if k.startswith(prefix)}
 
 
+def _without_secure(value: Any) -> tuple[Any, bool]:
+    """``value`` with each ``{secure: ...}`` in it replaced by the placeholder, and whether any was."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return SECRET_PLACEHOLDER, True
+    if isinstance(value, dict):
+        items = {k: _without_secure(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(found for _, found in items.values())
+    if isinstance(value, list):
+        pairs = [_without_secure(v) for v in value]
+        return [v for v, _ in pairs], any(found for _, found in pairs)
+    return value, False
+
+
 def _yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -162,12 +175,13 @@ def load(program_dir: Path, stack: str) -> StackConfig:
         if schema.get("secret"):
             secret_keys.add(full)
 
-    for key, value in (stack_doc.get("config") or {}).items():
+    for key, given in (stack_doc.get("config") or {}).items():
         full = key if ":" in key else f"{name}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            raw[full] = SECRET_PLACEHOLDER
+        value, secure = _without_secure(given)
+        if secure:
+            # The CLI decrypts `secure:` values (also leaves of a structured value) and marks the
+            # whole key secret; offline the program sees a placeholder in their place.
             secret_keys.add(full)
-            continue
         raw[full] = value
 
     errors = [e for k, v in raw.items() if k in declared for e in [_type_error(k, v, declared[k])] if e]

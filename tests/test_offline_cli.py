@@ -246,3 +246,42 @@ def test_a_config_type_the_cli_refuses_is_refused_offline_too(project_copy: Path
     project.write_text(project.read_text() + "  tags:\n    type: object\n    default: {}\n")
     stderr = _error(preview_cli("--stack", "dev", "--program", project_copy))
     assert "config.tags: type 'object' is not one the Pulumi CLI accepts (string, integer, boolean, array)" in stderr
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def test_a_secret_config_value_stays_secret_in_every_input_and_output(project_copy: Path, tmp_path: Path) -> None:
+    """`pulumi config set --secret --path 'efs-platform:environment.API_TOKEN' ...` stores a secure
+    leaf in a map: the container definitions that carry it are secret (encrypted in the state,
+    [secret] in a preview), and the value appears nowhere in plain text."""
+    stack = (project_copy / "Pulumi.dev.yaml").read_text()
+    stack = stack.replace('efs-platform:containerUser: "101:101"', 'efs-platform:containerUser: ""')
+    stack += "  efs-platform:environment:\n    LOG_LEVEL: info\n    API_TOKEN:\n      secure: v1:c2VjcmV0\n"
+    (project_copy / "Pulumi.sec.yaml").write_text(stack)
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "sec", "--program", project_copy, "--json", out, "--quiet")
+    assert result.returncode == 0, result.stderr
+    doc = read_json(out)
+    (task,) = [r for r in doc["resources"] if r["type"] == "aws:ecs/taskDefinition:TaskDefinition"]
+    assert task["inputs"]["containerDefinitions"] == "[secret]"
+    everywhere = [leaf for r in doc["resources"] for leaf in _leaves([r["inputs"], r["outputs"]])]
+    everywhere += _leaves(doc["outputs"])
+    assert not [leaf for leaf in everywhere if isinstance(leaf, str) and "offline-secret-placeholder" in leaf]
+    # The policy pack still reads the secret container definitions, as under the real CLI: the
+    # container without a user is reported.
+    judged = {(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in doc["policyViolations"]}
+    assert ("efs-platform-ecs-non-root-user", "web-task") in judged
+
+
+def test_a_bad_secret_config_value_is_named_but_never_shown(project_copy: Path) -> None:
+    stack = (project_copy / "Pulumi.dev.yaml").read_text() + "  efs-platform:certificateArn:\n    secure: v1:eA==\n"
+    (project_copy / "Pulumi.sec.yaml").write_text(stack)
+    stderr = _error(preview_cli("--stack", "sec", "--program", project_copy))
+    assert "efs-platform:certificateArn=[secret]" in stderr
+    assert "offline-secret-placeholder" not in stderr

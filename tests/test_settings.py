@@ -242,3 +242,26 @@ def test_public_endpoint_open_to_the_world_needs_the_explicit_opt_out() -> None:
 def test_dynamic_provisioning_with_the_node_group() -> None:
     s = parse(**{"eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"})
     assert s.eks_storage.dynamic_provisioning and s.eks_storage.ec2_nodes
+
+
+def test_secret_values_are_the_leaves_of_the_secret_keys() -> None:
+    config = {
+        "aws:region": "eu-west-1",
+        P + "environment": json.dumps({"API_TOKEN": "tok-0123456789", "MODE": "on"}),
+        P + "containerPort": "8080",
+    }
+    s = settings.parse("efs-platform", config, frozenset({P + "environment"}))
+    secrets = s.secret_values
+    assert secrets.carries('[{"environment": [{"name": "API_TOKEN", "value": "tok-0123456789"}]}]')
+    assert secrets.carries("on") and not secrets.carries("one")  # short values only as a whole
+    assert not secrets.carries("API_TOKEN")  # a map's keys are not the secret
+    assert not secrets.carries(8080)  # containerPort was not set as a secret
+    assert not settings.parse("efs-platform", config).secret_values
+
+
+def test_an_error_about_a_secret_key_never_shows_its_value() -> None:
+    config = {"aws:region": "eu-west-1", P + "certificateArn": "hunter2-not-an-arn"}
+    with pytest.raises(settings.ConfigError) as raised:
+        settings.parse("efs-platform", config, frozenset({P + "certificateArn"}))
+    assert f"{P}certificateArn=[secret]" in str(raised.value)
+    assert "hunter2" not in str(raised.value)
