@@ -19,6 +19,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -29,6 +30,7 @@ from components.efs_csi_storage import EfsCsiStorageArgs
 from components.eks_cluster import EksClusterArgs
 from components.fargate_service import ContainerSettings, FargateServiceArgs
 from components.file_system import AccessPointSpec, SharedFileSystemArgs
+from components.image_volumes import writable_path_problems
 from components.network import NetworkArgs
 from components.registry import ContainerRegistryArgs
 from components.secret_values import SecretValues
@@ -315,6 +317,13 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             **groups["eks_storage"],
         },
     )
+    if registry.build_context and main.get("image") is None and container.readonly_root_filesystem:
+        # The image is built here from a Dockerfile we can read: a non-root user must be able to
+        # write each writable path (components/image_volumes.py).
+        dockerfile_path = Path(registry.build_context) / "Dockerfile"
+        problems = writable_path_problems(dockerfile_path, container.writable_paths, container.user)
+        if problems:
+            raise ConfigError(prefix + "writablePaths", list(container.writable_paths), "; ".join(problems))
     return PlatformSettings(
         project=project,
         region=region,
