@@ -36,7 +36,9 @@ from ._validation import ArgumentError, require_int_range, require_one_of
 NatStrategy = Literal["none", "single", "per-az"]
 NAT_STRATEGIES: tuple[str, ...] = ("none", "single", "per-az")
 
-DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+#: What every Fargate service uses: image pulls (ECR API and registry) and the awslogs driver.
+#: Stack settings add what else the stack uses (``settings.endpoints_used``).
+DEFAULT_INTERFACE_ENDPOINTS: tuple[str, ...] = ("ecr.api", "ecr.dkr", "logs")
 
 #: The values CloudWatch Logs accepts for a log group's retention (PutRetentionPolicy).
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -341,10 +343,20 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"{name}-flow-logs"},
             opts=child,
         )
+        # The role as AWS documents it ("IAM role for publishing flow logs to CloudWatch Logs",
+        # https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html): the five
+        # logs actions (there on Resource "*"), here on this stack's group, DescribeLogGroups on
+        # the account's groups (a list action); trusted by the flow logs service only for this
+        # account's flow logs (aws:SourceAccount + aws:SourceArn, the confused-deputy guard the
+        # page recommends).
         role = aws.iam.Role(
             f"{name}-flow-logs",
             description=f"{name}: lets VPC Flow Logs write to its log group",
-            assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com", account_id),
+            assume_role_policy=service_trust_policy(
+                "vpc-flow-logs.amazonaws.com",
+                account_id,
+                source_arn=f"arn:{partition}:ec2:{region}:{account_id}:vpc-flow-log/*",
+            ),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -352,10 +364,22 @@ class Network(pulumi.ComponentResource):
             role=role.id,
             policy=policy_document(
                 {
+                    "Sid": "WriteThisStacksFlowLogGroup",
                     "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Action": [
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:PutLogEvents",
+                        "logs:DescribeLogStreams",
+                    ],
                     "Resource": [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
-                }
+                },
+                {
+                    "Sid": "FindTheLogGroup",
+                    "Effect": "Allow",
+                    "Action": "logs:DescribeLogGroups",
+                    "Resource": f"arn:{partition}:logs:{region}:{account_id}:log-group:*",
+                },
             ),
             opts=child,
         )

@@ -129,7 +129,7 @@ def test_interface_endpoints_in_private_subnets_with_private_dns_behind_https_on
     rec = network(az_count=2)
     interface = [e for e in rec.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
     assert sorted(e.inputs["serviceName"] for e in interface) == sorted(
-        f"com.amazonaws.eu-west-1.{s}" for s in ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+        f"com.amazonaws.eu-west-1.{s}" for s in ("ecr.api", "ecr.dkr", "logs")
     )
     (group,) = rec.of_type(SG)
     private_ids = sorted(s.id for s in subnets(rec, "private"))
@@ -177,13 +177,24 @@ def test_flow_log_role_writes_only_to_its_log_group() -> None:
     rec = network()
     (policy,) = rec.of_type("aws:iam/rolePolicy:RolePolicy")
     (group,) = rec.of_type("aws:cloudwatch/logGroup:LogGroup")
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
-    assert statement["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
-    assert "*" not in statement["Action"]
+    write, describe = json.loads(policy.inputs["policy"])["Statement"]
+    # Every action AWS's flow-logs role page lists, each on the narrowest resource it takes.
+    assert sorted(write["Action"] + [describe["Action"]]) == [
+        "logs:CreateLogGroup",
+        "logs:CreateLogStream",
+        "logs:DescribeLogGroups",
+        "logs:DescribeLogStreams",
+        "logs:PutLogEvents",
+    ]
+    assert write["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
+    assert describe["Resource"] == f"arn:aws:logs:eu-west-1:{mocks.ACCOUNT_ID}:log-group:*"
     (role,) = rec.of_type("aws:iam/role:Role")
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": mocks.ACCOUNT_ID}}
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": mocks.ACCOUNT_ID},
+        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:eu-west-1:{mocks.ACCOUNT_ID}:vpc-flow-log/*"},
+    }
 
 
 def test_default_security_group_is_adopted_with_no_rules() -> None:
