@@ -31,7 +31,7 @@ from components.eks_cluster import EksClusterArgs
 from components.fargate_service import ContainerSettings, FargateServiceArgs
 from components.file_system import AccessPointSpec, SharedFileSystemArgs
 from components.image_volumes import writable_path_problems
-from components.network import NetworkArgs
+from components.network import DEFAULT_INTERFACE_ENDPOINTS, NetworkArgs
 from components.registry import ContainerRegistryArgs
 from components.secret_values import SecretValues
 
@@ -257,6 +257,7 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     if groups["file_system"].get("provisioned_throughput_mibps") == 0:
         del groups["file_system"]["provisioned_throughput_mibps"]
 
+    endpoints = groups["network"].pop("interface_endpoints", (AUTO,))
     network = _build(prefix, "network", NetworkArgs, groups["network"])
     registry = _build(prefix, "registry", ContainerRegistryArgs, groups["registry"])
     file_system = _build(
@@ -317,6 +318,13 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             **groups["eks_storage"],
         },
     )
+    if AUTO in endpoints:
+        endpoints = tuple(
+            dict.fromkeys(
+                e for e in (*endpoints_used(network, container, eks, eks_enabled, eks_storage), *endpoints) if e != AUTO
+            )
+        )
+    network = _build(prefix, "network", NetworkArgs, {**groups["network"], "interface_endpoints": endpoints})
     if registry.build_context and main.get("image") is None and container.readonly_root_filesystem:
         # The image is built here from a Dockerfile we can read: a non-root user must be able to
         # write each writable path (components/image_volumes.py).
@@ -339,6 +347,44 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         eks_storage=eks_storage,
         eks_access_point=eks_access_point,
     )
+
+
+AUTO = "auto"
+"""In ``interfaceEndpoints``: the endpoints this stack uses (:func:`endpoints_used`)."""
+
+
+def endpoints_used(
+    network: NetworkArgs,
+    container: ContainerSettings,
+    eks: EksClusterArgs,
+    eks_enabled: bool,
+    eks_storage: EfsCsiStorageArgs,
+) -> tuple[str, ...]:
+    """The interface endpoints the stack's workloads call, and no more (each costs about $7.30 a
+    month per AZ, https://aws.amazon.com/privatelink/pricing/):
+
+    * ``ecr.api``, ``ecr.dkr``, ``logs``: every task pulls its image and logs with awslogs;
+    * ``secretsmanager`` / ``ssm``: only when a container secret (or the private registry
+      credentials) is a Secrets Manager secret / an SSM parameter, which ECS fetches at start;
+    * ``sts``: only with EKS nodes, whose EFS CSI controller assumes its role through IRSA
+      (AssumeRoleWithWebIdentity); Fargate pods here use no IAM identity;
+    * without NAT, EKS nodes also reach ``ec2`` (the kubelet and the CSI driver's instance
+      metadata look-ups) and, with dynamic provisioning, ``elasticfilesystem`` (the controller
+      creates access points) - AWS "Deploy private clusters with limited internet access".
+    """
+    used = list(DEFAULT_INTERFACE_ENDPOINTS)
+    arns = [*container.secrets.values(), container.repository_credentials_secret_arn or ""]
+    if any(":secretsmanager:" in arn for arn in arns):
+        used.append("secretsmanager")
+    if any(":ssm:" in arn for arn in arns):
+        used.append("ssm")
+    if eks_enabled and eks.node_group:
+        used.append("sts")
+        if network.nat_strategy == "none":
+            used.append("ec2")
+            if eks_storage.dynamic_provisioning:
+                used.append("elasticfilesystem")
+    return tuple(used)
 
 
 def _require_access_point(key: str, name: str, specs: Mapping[str, AccessPointSpec]) -> None:

@@ -33,7 +33,38 @@ def test_defaults_are_the_secure_ones() -> None:
     assert s.network == NetworkArgs()
     assert s.network.cidr_block == "10.0.0.0/16"
     assert s.network.az_count == 2
-    assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", "sts", "secretsmanager")
+    # Only what the stack uses: image pulls and logs (no secrets, no EKS nodes by default).
+    assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs")
+
+
+SM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
+
+
+@pytest.mark.parametrize(
+    ("values", "extra"),
+    [
+        ({"secrets": json.dumps({"DB": SM})}, ("secretsmanager",)),
+        ({"secrets": json.dumps({"TOKEN": SSM})}, ("ssm",)),
+        ({"repositoryCredentialsSecretArn": SM}, ("secretsmanager",)),
+        ({"eks.enabled": "true"}, ()),  # Fargate pods: no IAM identity, no STS
+        ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "single"}, ("sts",)),
+        ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "none"}, ("sts", "ec2")),
+        (
+            {"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "none", "eks.dynamicProvisioning": "true"},
+            ("sts", "ec2", "elasticfilesystem"),
+        ),
+        ({"interfaceEndpoints": '["auto", "kms"]'}, ("kms",)),
+    ],
+    ids=["secretsmanager", "ssm", "registry-credentials", "eks-fargate", "irsa", "nodes-no-nat", "dynamic", "added"],
+)
+def test_interface_endpoints_are_the_ones_the_stack_uses(values: dict[str, str], extra: tuple[str, ...]) -> None:
+    assert parse(**values).network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", *extra)
+
+
+def test_an_explicit_endpoint_list_is_taken_as_given() -> None:
+    s = parse(interfaceEndpoints='["ecr.api", "ecr.dkr"]', secrets=json.dumps({"DB": SM}))
+    assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr")
 
 
 def test_pulumi_yaml_declares_every_key_with_the_same_default() -> None:
