@@ -325,6 +325,13 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             )
         )
     network = _build(prefix, "network", NetworkArgs, {**groups["network"], "interface_endpoints": endpoints})
+    if registry.build_context and "image_tag" in groups["registry"]:
+        raise ConfigError(
+            prefix + "imageTag",
+            registry.image_tag,
+            f"names an image pushed outside Pulumi; with {prefix}buildContext the image is built and tagged "
+            "with the content hash of the build context (IMMUTABLE tags cannot be pushed twice): unset one",
+        )
     if registry.build_context and main.get("image") is None and container.readonly_root_filesystem:
         # The image is built here from a Dockerfile we can read: a non-root user must be able to
         # write each writable path (components/image_volumes.py).

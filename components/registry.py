@@ -11,9 +11,11 @@ deploy time (Docker is needed then, never for a preview).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -38,7 +40,8 @@ class ContainerRegistryArgs:
     """Directory with a Dockerfile to build and push at deploy time (``awsx.ecr.Image``)."""
 
     image_tag: str = "initial"
-    """Tag of the image the platform runs (CI passes the commit SHA)."""
+    """Tag of the image the platform runs (CI passes the commit SHA); with ``build_context`` the
+    tag is the context's content hash instead (:func:`context_tag`)."""
 
     protect: bool = True
     """Protect the repository against ``pulumi destroy`` (images are data)."""
@@ -52,6 +55,18 @@ class ContainerRegistryArgs:
                 self.image_tag,
                 "must be a Docker tag: 1-128 of letters, digits, _ . - (not starting with . or -)",
             )
+
+
+def context_tag(build_context: str) -> str:
+    """``ctx-`` and the first 20 hex digits of the SHA-256 of a build context: every file's
+    relative path and content, in path order (``.git`` left out). The same content gives the
+    same tag on any machine; any change to a file gives another."""
+    root = Path(build_context)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return "ctx-" + digest.hexdigest()[:20]
 
 
 def _valid_tag(tag: str) -> bool:
@@ -150,7 +165,11 @@ class ContainerRegistry(pulumi.ComponentResource):
                 repository_url=self.repository_url,
                 context=args.build_context,
                 platform="linux/amd64",
-                image_tag=args.image_tag,
+                # IMMUTABLE tags refuse a second push of a tag (ImageTagAlreadyExistsException,
+                # https://docs.aws.amazon.com/AmazonECR/latest/userguide/image-tag-mutability.html):
+                # the tag names the build context's content, so a changed context is a new tag
+                # and an unchanged one is the image already pushed.
+                image_tag=context_tag(args.build_context),
                 opts=child,
             )
             self.image = built.image_uri

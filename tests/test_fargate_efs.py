@@ -4,15 +4,19 @@ resources and properties that reach AWS."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pulumi_aws as aws
 import pytest
 
+import settings
 from components import _ecs_model
 from components._validation import ArgumentError
 from components.fargate_service import ContainerSettings, EfsVolume, FargateServiceArgs, container_definition
 from components.file_system import AccessPointSpec, SharedFileSystem, SharedFileSystemArgs
+from components.registry import context_tag
 from offline import engine
 from tests.conftest import Recorded, run, run_platform
 
@@ -468,10 +472,34 @@ def test_efs_volume_names_an_existing_access_point() -> None:
 
 
 def test_build_context_builds_and_pushes_and_the_service_runs_the_built_digest() -> None:
-    rec = run_platform({"buildContext": "app", "imageTag": "3f2a9c1"})
+    rec = run_platform({"buildContext": "app"})
     image = rec.only("awsx:ecr:Image")
     repo = rec.only("aws:ecr/repository:Repository")
-    assert image.inputs["context"] == "app" and image.inputs["imageTag"] == "3f2a9c1"
+    assert image.inputs["context"] == "app" and image.inputs["imageTag"] == context_tag("app")
     assert image.inputs["repositoryUrl"] == repo.outputs["repositoryUrl"]
     assert container(rec)["image"] == image.outputs["imageUri"]
     assert "@sha256:" in container(rec)["image"]
+
+
+def test_a_built_image_is_tagged_by_its_build_context_content(tmp_path: Path) -> None:
+    """IMMUTABLE repositories refuse a second push of a tag: the tag of a built image names the
+    content of its build context, so a change is a new tag and no change is the same one."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    for ctx in (first, second):
+        (ctx / "static").mkdir(parents=True)
+        (ctx / "Dockerfile").write_text("FROM scratch\n")
+        (ctx / "static" / "index.html").write_text("hello")
+    assert context_tag(str(first)) == context_tag(str(second))
+    assert re.fullmatch(r"ctx-[0-9a-f]{20}", context_tag(str(first)))
+    (second / "static" / "index.html").write_text("hello!")
+    assert context_tag(str(first)) != context_tag(str(second))
+    (second / "static" / "index.html").rename(second / "index.html")  # same bytes, another path
+    assert context_tag(str(second)) != context_tag(str(first))
+
+
+def test_image_tag_and_build_context_together_are_refused() -> None:
+    with pytest.raises(settings.ConfigError, match=r"efs-platform:imageTag.*buildContext"):
+        settings.parse(
+            "efs-platform",
+            {"aws:region": "eu-west-1", "efs-platform:buildContext": "app", "efs-platform:imageTag": "3f2a9c1"},
+        )
