@@ -57,6 +57,9 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
     16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+#: The ALB address types this component supports (pulumi-aws ``lb.LoadBalancer.ip_address_type``:
+#: ipv4, dualstack, dualstack-without-public-ipv4; sdk/python/pulumi_aws/lb/load_balancer.py).
+ALB_IP_ADDRESS_TYPES = ("ipv4", "dualstack")
 _SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
     r"(:[^:]*:[^:]*:[^:]*)?$"
@@ -190,6 +193,9 @@ class FargateServiceArgs:
     health_check_grace_seconds: int = 60
     certificate_arn: str | None = None
     alb_deletion_protection: bool = False
+    alb_ip_address_type: str = "ipv4"
+    """``ipv4`` or ``dualstack`` (needs public subnets with IPv6 CIDR blocks, which the Network
+    component does not create). The ALB admits ``::/0`` only when it is dual-stack."""
     log_retention_days: int = 90
     wait_for_steady_state: bool = True
     """``pulumi up`` waits until the service is stable (like ``aws ecs wait services-stable``):
@@ -223,6 +229,7 @@ class FargateServiceArgs:
             raise ArgumentError("health_check_path", self.health_check_path, "must start with /")
         require_int_range("health_check_grace_seconds", self.health_check_grace_seconds, 0, 2147483647)
         require_one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
+        require_one_of("alb_ip_address_type", self.alb_ip_address_type, ALB_IP_ADDRESS_TYPES)
         if not isinstance(self.wait_for_steady_state, bool):
             raise ArgumentError("wait_for_steady_state", self.wait_for_steady_state, "must be true or false")
         require_int_range("steady_state_timeout_minutes", self.steady_state_timeout_minutes, 5, 180)
@@ -410,8 +417,13 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-tasks", vpc_id=args.vpc_id, description=f"{name}: tasks, from the load balancer only", opts=child
         )
         listener_ports = [80, 443] if args.certificate_arn else [80]
+        # An IPv4-only ALB has no IPv6 address: a ::/0 rule would admit nothing and only widen
+        # what reviewers and scanners see. It is added only for a dual-stack ALB.
+        families = [("ipv4", "0.0.0.0/0", None)]
+        if args.alb_ip_address_type == "dualstack":
+            families.append(("ipv6", None, "::/0"))
         for port in listener_ports:
-            for family, ipv4, ipv6 in (("ipv4", "0.0.0.0/0", None), ("ipv6", None, "::/0")):
+            for family, ipv4, ipv6 in families:
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-alb-{port}-{family}",
                     security_group_id=self.alb_security_group.id,
@@ -447,6 +459,7 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-alb",
             load_balancer_type="application",
             internal=False,
+            ip_address_type=args.alb_ip_address_type,
             security_groups=[self.alb_security_group.id],
             subnets=list(args.public_subnet_ids),
             drop_invalid_header_fields=True,
