@@ -77,3 +77,5 @@ pulumi.export("accessPointIds", file_system.access_point_ids)
 pulumi.export("clusterName", service.cluster_name)
 pulumi.export("serviceName", service.service_name)
 pulumi.export("url", service.url)
+if service.access_log_bucket_name is not None:
+    pulumi.export("albAccessLogBucket", service.access_log_bucket_name)

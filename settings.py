@@ -107,6 +107,8 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "healthCheckGraceSeconds": (_INT, "service", "health_check_grace_seconds"),
     "certificateArn": (_STR, "service", "certificate_arn"),
     "albDeletionProtection": (_BOOL, "service", "alb_deletion_protection"),
+    "albAccessLogs": (_BOOL, "service", "access_logs"),
+    "albAccessLogRetentionDays": (_INT, "service", "access_log_retention_days"),
     "logRetentionDays": (_INT, "service", "log_retention_days"),
     "eks.enabled": (_BOOL, "main", "eks_enabled"),
     "eks.version": (_STR, "eks", "version"),

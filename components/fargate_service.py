@@ -22,7 +22,8 @@ Secure and mount-ready by default:
   so no task starts before what its mounts need (on the first deploy and on every update);
 * ``pulumi up`` waits for the service to reach a steady state (timeout configurable), so a
   deployment whose tasks crash-loop fails the update instead of passing;
-* the ALB in the public subnets: invalid headers dropped, deletion protection configurable;
+* the ALB in the public subnets: invalid headers dropped, deletion protection configurable,
+  access logs to a private, SSE-S3, TLS-only, protected bucket with a lifecycle rule;
   with a certificate an HTTPS listener (TLS 1.2+ policy) and HTTP->HTTPS redirect, otherwise
   plain HTTP forwarding.
 """
@@ -38,7 +39,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from . import _ecs_model
+from . import _access_logs, _ecs_model
 from ._iam import policy_document, service_trust_policy
 from ._kms import logs_statement, rotating_key
 from ._security import allow_tcp
@@ -196,6 +197,10 @@ class FargateServiceArgs:
     alb_ip_address_type: str = "ipv4"
     """``ipv4`` or ``dualstack`` (needs public subnets with IPv6 CIDR blocks, which the Network
     component does not create). The ALB admits ``::/0`` only when it is dual-stack."""
+    access_logs: bool = True
+    """ALB access logs to an S3 bucket of their own (SSE-S3, private, TLS only, protected)."""
+    access_log_retention_days: int = 90
+    """Days before access logs expire (the bucket's lifecycle rule)."""
     log_retention_days: int = 90
     wait_for_steady_state: bool = True
     """``pulumi up`` waits until the service is stable (like ``aws ecs wait services-stable``):
@@ -230,6 +235,9 @@ class FargateServiceArgs:
         require_int_range("health_check_grace_seconds", self.health_check_grace_seconds, 0, 2147483647)
         require_one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
         require_one_of("alb_ip_address_type", self.alb_ip_address_type, ALB_IP_ADDRESS_TYPES)
+        if not isinstance(self.access_logs, bool):
+            raise ArgumentError("access_logs", self.access_logs, "must be true or false")
+        require_int_range("access_log_retention_days", self.access_log_retention_days, 1, 3650)
         if not isinstance(self.wait_for_steady_state, bool):
             raise ArgumentError("wait_for_steady_state", self.wait_for_steady_state, "must be true or false")
         require_int_range("steady_state_timeout_minutes", self.steady_state_timeout_minutes, 5, 180)
@@ -455,6 +463,26 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
 
+        # Access logs: ELB checks it may write to the bucket when they are enabled, so the load
+        # balancer waits for the bucket policy (components/_access_logs.py cites AWS).
+        self.access_log_bucket: aws.s3.Bucket | None = None
+        access_logs = None
+        alb_needs: list[pulumi.Resource] = []
+        if args.access_logs:
+            self.access_log_bucket, bucket_policy = _access_logs.access_log_bucket(
+                f"{name}-alb-logs",
+                region=region,
+                partition=partition,
+                account_id=account_id,
+                retention_days=args.access_log_retention_days,
+                parent=self,
+            )
+            # pulumi-aws lb.LoadBalancerAccessLogsArgs: `enabled` defaults to false "even when
+            # `bucket` is specified" (sdk/python/pulumi_aws/lb/_inputs.py).
+            access_logs = aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=self.access_log_bucket.bucket, prefix=_access_logs.PREFIX, enabled=True
+            )
+            alb_needs.append(bucket_policy)
         self.load_balancer = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -464,7 +492,8 @@ class FargateService(pulumi.ComponentResource):
             subnets=list(args.public_subnet_ids),
             drop_invalid_header_fields=True,
             enable_deletion_protection=args.alb_deletion_protection,
-            opts=child,
+            access_logs=access_logs,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=alb_needs),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -532,6 +561,9 @@ class FargateService(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.log_group_name = log_group.name
         self.url = pulumi.Output.concat(scheme, "://", self.load_balancer.dns_name)
+        self.access_log_bucket_name: pulumi.Output[str] | None = (
+            self.access_log_bucket.bucket if self.access_log_bucket is not None else None
+        )
         if not args.efs_volumes:
             self.start()
 
@@ -623,6 +655,7 @@ class FargateService(pulumi.ComponentResource):
                 "logGroupName": self.log_group_name,
                 "taskRoleArn": self.task_role.arn,
                 "securityGroupId": self.security_group.id,
+                "accessLogBucket": self.access_log_bucket_name,
             }
         )
         return self.service
