@@ -79,3 +79,5 @@ pulumi.export("serviceName", service.service_name)
 pulumi.export("url", service.url)
 if service.access_log_bucket_name is not None:
     pulumi.export("albAccessLogBucket", service.access_log_bucket_name)
+if service.web_acl is not None:
+    pulumi.export("webAclArn", service.web_acl.arn)

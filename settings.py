@@ -109,6 +109,7 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "albDeletionProtection": (_BOOL, "service", "alb_deletion_protection"),
     "albAccessLogs": (_BOOL, "service", "access_logs"),
     "albAccessLogRetentionDays": (_INT, "service", "access_log_retention_days"),
+    "albWaf": (_BOOL, "service", "waf"),
     "logRetentionDays": (_INT, "service", "log_retention_days"),
     "eks.enabled": (_BOOL, "main", "eks_enabled"),
     "eks.version": (_STR, "eks", "version"),

@@ -169,3 +169,36 @@ def test_access_logs_can_be_turned_off() -> None:
 def test_bad_retention_is_refused_naming_the_key(days: str) -> None:
     with pytest.raises(settings.ConfigError, match="albAccessLogRetentionDays"):
         settings.parse("efs-platform", {"aws:region": "eu-west-1", "efs-platform:albAccessLogRetentionDays": days})
+
+
+# -- web ACL ---------------------------------------------------------------------------------------
+
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+
+
+def test_prod_puts_the_alb_behind_a_web_acl_of_aws_managed_rule_groups(prod: Recorded) -> None:
+    acl, alb = prod.only(WEB_ACL), prod.only(LB)
+    assert acl.inputs["scope"] == "REGIONAL" and acl.inputs["defaultAction"] == {"allow": {}}
+    assert acl.inputs["visibilityConfig"]["cloudwatchMetricsEnabled"] is True
+    rules = sorted(acl.inputs["rules"], key=lambda r: r["priority"])
+    assert [r["statement"]["managedRuleGroupStatement"] for r in rules] == [
+        {"vendorName": "AWS", "name": "AWSManagedRulesCommonRuleSet"},
+        {"vendorName": "AWS", "name": "AWSManagedRulesKnownBadInputsRuleSet"},
+        {"vendorName": "AWS", "name": "AWSManagedRulesAmazonIpReputationList"},
+    ]
+    assert all(r["overrideAction"] == {"none": {}} for r in rules)
+    assert all(r["visibilityConfig"]["cloudwatchMetricsEnabled"] is True for r in rules)
+    association = prod.only(ASSOCIATION)
+    assert association.inputs == {"resourceArn": alb.outputs["arn"], "webAclArn": acl.outputs["arn"]}
+    assert prod.outputs["webAclArn"] == acl.outputs["arn"]
+
+
+def test_dev_has_no_web_acl_and_the_key_turns_it_on(dev: Recorded) -> None:
+    assert not dev.of_type(WEB_ACL) and not dev.of_type(ASSOCIATION)
+    rec = run_platform({"albWaf": "true"})
+    assert rec.only(ASSOCIATION).inputs["resourceArn"] == rec.only(LB).outputs["arn"]
+
+
+def test_waf_is_on_by_default() -> None:
+    assert settings.parse("efs-platform", {"aws:region": "eu-west-1"}).service.waf is True
