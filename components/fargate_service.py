@@ -443,7 +443,7 @@ class FargateService(pulumi.ComponentResource):
         listener_ports = [80, 443] if args.certificate_arn else [80]
         # An IPv4-only ALB has no IPv6 address: a ::/0 rule would admit nothing and only widen
         # what reviewers and scanners see. It is added only for a dual-stack ALB.
-        families = [("ipv4", "0.0.0.0/0", None)]
+        families: list[tuple[str, str | None, str | None]] = [("ipv4", "0.0.0.0/0", None)]
         if args.alb_ip_address_type == "dualstack":
             families.append(("ipv6", None, "::/0"))
         for port in listener_ports:
@@ -692,25 +692,31 @@ def _web_acl(name: str, opts: pulumi.ResourceOptions) -> aws.wafv2.WebAcl:
     sampled requests on (pulumi-aws ``wafv2.WebAclArgs``: ``scope``, ``default_action``,
     ``rules``, ``visibility_config``; sdk/python/pulumi_aws/wafv2/web_acl.py)."""
 
-    def visibility(metric: str) -> dict[str, Any]:
-        return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
-
-    return aws.wafv2.WebAcl(
+    waf = aws.wafv2
+    return waf.WebAcl(
         f"{name}-waf",
         description=f"{name}: in front of the load balancer",
         scope="REGIONAL",
-        default_action={"allow": {}},
+        default_action=waf.WebAclDefaultActionArgs(allow=waf.WebAclDefaultActionAllowArgs()),
         rules=[
-            {
-                "name": group,
-                "priority": priority,
-                "override_action": {"none": {}},
-                "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
-                "visibility_config": visibility(f"{name}-{group}"),
-            }
+            waf.WebAclRuleArgs(
+                name=group,
+                priority=priority,
+                override_action=waf.WebAclRuleOverrideActionArgs(none=waf.WebAclRuleOverrideActionNoneArgs()),
+                statement=waf.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=waf.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=waf.WebAclRuleVisibilityConfigArgs(
+                    cloudwatch_metrics_enabled=True, metric_name=f"{name}-{group}", sampled_requests_enabled=True
+                ),
+            )
             for priority, group in enumerate(WAF_MANAGED_RULE_GROUPS)
         ],
-        visibility_config=visibility(f"{name}-waf"),
+        visibility_config=waf.WebAclVisibilityConfigArgs(
+            cloudwatch_metrics_enabled=True, metric_name=f"{name}-waf", sampled_requests_enabled=True
+        ),
         opts=opts,
     )
 

@@ -110,9 +110,9 @@ def test_the_log_bucket_is_private_sse_s3_owner_enforced_and_protected(prod: Rec
         "ignorePublicAcls": True,
         "restrictPublicBuckets": True,
     }
-    (rule,) = _of_bucket(prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[
-        "rules"
-    ]
+    (rule,) = _of_bucket(
+        prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )["rules"]
     assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}  # ALB logs: SSE-S3 only
     ownership = _of_bucket(prod, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert ownership["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
@@ -121,7 +121,9 @@ def test_the_log_bucket_is_private_sse_s3_owner_enforced_and_protected(prod: Rec
 
 
 @pytest.mark.parametrize(("stack", "days"), [("dev", 90), ("prod", 365)])
-def test_access_logs_expire_after_the_configured_retention(stack: str, days: int, request: pytest.FixtureRequest) -> None:
+def test_access_logs_expire_after_the_configured_retention(
+    stack: str, days: int, request: pytest.FixtureRequest
+) -> None:
     rec: Recorded = request.getfixturevalue(stack)
     (rule,) = _of_bucket(rec, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["rules"]
     assert rule["status"] == "Enabled" and rule["filter"] == {} and rule["expiration"] == {"days": days}
