@@ -85,3 +85,7 @@ export("accessPointIds", file_system.access_point_ids)
 export("clusterName", service.cluster_name)
 export("serviceName", service.service_name)
 export("url", service.url)
+if service.access_log_bucket_name is not None:
+    export("albAccessLogBucket", service.access_log_bucket_name)
+if service.web_acl is not None:
+    export("webAclArn", service.web_acl.arn)

@@ -81,7 +81,9 @@ def task(volume: dict[str, Any] | None = None, **container_change: Any) -> Calla
 
 def listener(**change: Any) -> Callable[[], object]:
     def program() -> None:
-        lb = aws.lb.LoadBalancer("alb", load_balancer_type="application", subnets=["subnet-1", "subnet-2"])
+        lb = aws.lb.LoadBalancer(
+            "alb", load_balancer_type="application", internal=True, subnets=["subnet-1", "subnet-2"]
+        )
         props = {
             "protocol": "HTTPS",
             "port": 443,

@@ -28,7 +28,7 @@ from offline import analysis, engine, project
 from offline.analysis import LoadedPack, Providers, Violation
 from offline.engine import STACK_TYPE, Graph, Resource
 from offline.project import StackConfig
-from tests import test_policy_eks, test_policy_network, test_policy_stack
+from tests import test_policy_eks, test_policy_lb, test_policy_network, test_policy_stack
 from tests.conftest import FIXTURES, REGION, ROOT, preview_cli, run
 
 OPAQUE = "test:index:Opaque"
@@ -60,6 +60,8 @@ def _programs() -> dict[str, Callable[[], Graph]]:
     programs: dict[str, Callable[[], Graph]] = {
         name: (lambda p=program: run(p).graph) for name, program in stack_cases.items()
     }
+    for name, alb in {"lb-baseline": test_policy_lb.BASELINE, "lb-violations": test_policy_lb.NO_LOGS_NO_WAF}.items():
+        programs[name] = lambda a=alb: run(lambda: test_policy_lb.program(a)).graph
     for fixture in sorted(p.name for p in FIXTURES.iterdir() if (p / "Pulumi.test.yaml").is_file()):
         programs[f"fixture-{fixture}"] = lambda f=fixture: engine.run(project.load(FIXTURES / f, "test"))
     # Programs in other styles, each with the defect of one of its modes (the compliant modes are

@@ -19,8 +19,10 @@ from .eks_endpoint import eks_endpoint_restricted
 from .eks_secrets_encryption import eks_secrets_encryption
 from .k8s_efs_transit_encryption import k8s_efs_transit_encryption
 from .kms_key_rotation import kms_key_rotation
+from .lb_access_logs import lb_access_logs
 from .lb_https import lb_https
 from .lb_tls_policy import lb_tls_policy
+from .lb_waf import lb_waf
 from .mount_readiness import efs_mount_readiness
 from .mount_target_groups import efs_mount_target_names_sg
 from .mount_target_security import efs_mount_target_sg_nfs_only
@@ -67,4 +69,6 @@ POLICIES = [
     ecs_no_privileged_containers,
     ecs_readonly_root_filesystem,
     ecs_non_root_user,
+    lb_access_logs,
+    lb_waf,
 ]
