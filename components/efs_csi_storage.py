@@ -1,10 +1,17 @@
 """EfsCsiStorage: the shared EFS file system as Kubernetes storage, through the EFS CSI driver.
 
 On EKS Fargate the driver is built into the platform: no driver pods, no add-on, static
-provisioning only. This component therefore creates:
+provisioning only. The ``efs.csi.aws.com`` CSIDriver object is **not** created here: EKS already
+ships it ("A Pod running on Fargate automatically mounts an Amazon EFS file system, without
+needing manual driver installation steps", awsdocs/amazon-eks-user-guide
+``latest/ug/storage/efs-csi.adoc``), and with EC2 nodes the ``aws-efs-csi-driver`` add-on owns
+it. pulumi-kubernetes creates objects client-side (no upsert unless the provider sets
+``upsertExistingObjects``, pulumi/pulumi-kubernetes#4278), so creating it fails with
+AlreadyExists; adopting it would let a later delete or replace remove EKS's object, after which
+every EFS mount fails with "driver name efs.csi.aws.com not found in the list of registered CSI
+drivers" (eksctl-io/eksctl#7518, kubernetes-sigs/aws-efs-csi-driver#1494). This component
+creates:
 
-* the ``efs.csi.aws.com`` CSIDriver object (``attachRequired: false``) unless the cluster has the
-  ``aws-efs-csi-driver`` add-on, which creates it (two owners of one object fight);
 * the StorageClass ``efs-sc`` and a PersistentVolume on it whose ``volumeHandle`` is
   ``fs-…::fsap-…`` (the access point fixes the POSIX user and root directory), ReadWriteMany,
   reclaim policy Retain, with the dummy capacity Kubernetes requires (EFS is elastic);
@@ -51,7 +58,7 @@ class EfsCsiStorageArgs:
     namespace: str = "efs-app"
     claim_name: str = "shared-efs"
     ec2_nodes: bool = False
-    """The cluster has EC2 nodes and the aws-efs-csi-driver add-on (which owns the CSIDriver)."""
+    """The cluster has EC2 nodes and the aws-efs-csi-driver add-on (dynamic provisioning possible)."""
 
     dynamic_provisioning: bool = False
     """Add the ``efs-ap`` StorageClass (EC2 nodes only: Fargate supports static volumes only)."""
@@ -105,23 +112,12 @@ class EfsCsiStorage(pulumi.ComponentResource):
     def __init__(self, name: str, args: EfsCsiStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("efs-platform:index:EfsCsiStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        driver: list[pulumi.Resource] = []
-        if not args.ec2_nodes:
-            driver.append(
-                k8s.storage.v1.CSIDriver(
-                    f"{name}-driver",
-                    metadata={"name": EFS_CSI_DRIVER},
-                    spec={"attach_required": False},
-                    opts=child,
-                )
-            )
-        after_driver = pulumi.ResourceOptions(parent=self, depends_on=driver)
         static_class = k8s.storage.v1.StorageClass(
             f"{name}-static",
             metadata={"name": STATIC_STORAGE_CLASS},
             provisioner=EFS_CSI_DRIVER,
             reclaim_policy="Retain",
-            opts=after_driver,
+            opts=child,
         )
         self.dynamic_storage_class = None
         if args.dynamic_provisioning:
@@ -141,7 +137,7 @@ class EfsCsiStorage(pulumi.ComponentResource):
                 mount_options=["iam"],
                 reclaim_policy="Retain",
                 volume_binding_mode="Immediate",
-                opts=after_driver,
+                opts=child,
             )
 
         self.namespace = k8s.core.v1.Namespace(

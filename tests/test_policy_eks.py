@@ -29,7 +29,9 @@ class EksPlatform:
 
     nfs_from_cluster: bool = True
     anonymous_grant: bool = True
-    csi_driver_object: bool = True
+    csi_driver_object: bool = False
+    """Manage the efs.csi.aws.com CSIDriver that EKS ships (a defect)."""
+
     dynamic_class: bool = False
     node_group: bool = False
     pv_iam_option: bool = False
@@ -169,7 +171,7 @@ def test_a_new_stack_leaves_only_the_policy_grants_unverified(pack: LoadedPack) 
 CASES = {
     "nfs-not-allowed-from-the-cluster-group": ({"nfs_from_cluster": False}, "data"),
     "mount-target-missing-in-an-az": ({"mount_target_zones": (0,)}, "data"),
-    "no-csi-driver-object-on-fargate": ({"csi_driver_object": False}, "data"),
+    "csi-driver-object-managed-on-eks": ({"csi_driver_object": True}, "efs-driver"),
     "dynamic-provisioning-on-fargate": ({"dynamic_class": True}, "efs-dynamic"),
 }
 
@@ -207,7 +209,29 @@ def test_messages_name_the_fault_and_the_fix(pack: LoadedPack) -> None:
         for case, (change, _) in CASES.items()
     }
     assert "admits TCP 2049" in messages["nfs-not-allowed-from-the-cluster-group"]
-    assert "CSIDriver 'efs.csi.aws.com'" in messages["no-csi-driver-object-on-fargate"]
+    assert "CSIDriver 'efs.csi.aws.com', which EKS already ships" in messages["csi-driver-object-managed-on-eks"]
+    assert "AlreadyExists" in messages["csi-driver-object-managed-on-eks"]
     assert "EKS Fargate does not support" in messages["dynamic-provisioning-on-fargate"]
     denied = " ".join(v.message for v in violations(pack, replace(BASELINE, anonymous_grant=False)))
     assert "access denied by server" in denied and "grant_anonymous" in denied
+
+
+def test_a_csi_driver_object_on_a_cluster_outside_the_stack_cannot_be_verified(pack: LoadedPack) -> None:
+    # Only the Kubernetes objects: the cluster they go to is not in this stack (it may be EKS).
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        k8s.storage.v1.CSIDriver(
+            "efs-driver",
+            metadata={"name": "efs.csi.aws.com"},
+            spec={"attach_required": False},
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    found = [v for v in violations(pack, program) if READINESS in v.policy]
+    assert [v.level for v in found] == ["advisory"]
+    assert "cannot verify whether the cluster of" in found[0].message
+
+
+def test_the_dead_csi_driver_requirement_is_gone(pack: LoadedPack) -> None:
+    # Without any CSIDriver object (as EKS clusters are deployed), nothing asks for one.
+    assert not [v for v in violations(pack, BASELINE) if "CSIDriver" in v.message]
