@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import kubernetes_validate
 import pytest
@@ -95,6 +96,56 @@ def test_public_endpoint_is_limited_to_the_named_cidrs() -> None:
     vpc = rec.only(CLUSTER).inputs["vpcConfig"]
     assert vpc["endpointPublicAccess"] is True and vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
     assert vpc["endpointPrivateAccess"] is True
+
+
+def test_the_private_api_admits_443_from_the_named_networks_and_groups_to_the_cluster_group() -> None:
+    rec = run_platform(
+        {
+            **EKS_ON,
+            "eks.apiAccessCidrs": '["10.20.0.0/16", "2001:db8::/56"]',
+            "eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0"]',
+        }
+    )
+    cluster_group = rec.only(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert rec.outputs["eksClusterSecurityGroupId"] == cluster_group
+    rules = {
+        r.name: r.inputs
+        for r in rec.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name.startswith("k8s-api-")
+    }
+    https = {"securityGroupId": cluster_group, "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}
+    assert rules == {
+        "k8s-api-from-10.20.0.0-16": {**https, "cidrIpv4": "10.20.0.0/16", "description": ANY},
+        "k8s-api-from-2001-db8---56": {**https, "cidrIpv6": "2001:db8::/56", "description": ANY},
+        "k8s-api-from-sg-0123456789abcdef0": {
+            **https,
+            "referencedSecurityGroupId": "sg-0123456789abcdef0",
+            "description": ANY,
+        },
+    }
+    # Nothing is admitted unless named.
+    assert not [r for r in run_platform(EKS_ON).of_type(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("k8s-api-")]  # fmt: skip
+
+
+def test_a_first_phase_without_kubernetes_objects_creates_the_cluster_only() -> None:
+    rec = run_platform({**EKS_ON, "eks.kubernetesObjects": "false"})
+    assert rec.only(CLUSTER) and rec.of_type(PROFILE)
+    assert not [r for r in rec.resources if r.type.startswith("kubernetes:")]
+    assert "eksClaim" not in rec.outputs and "eksEndpoint" in rec.outputs
+    # The file system side is ready for the second phase: the pods' access point and its grant.
+    assert "shared-ap-app-eks" in {a.name for a in rec.of_type(AP)}
+
+
+def test_control_plane_logs_follow_the_config_into_the_pre_created_group() -> None:
+    five = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    rec = run_platform({**EKS_ON, "eks.logTypes": json.dumps(five), "eks.logRetentionDays": "365"})
+    cluster = rec.only(CLUSTER)
+    assert cluster.inputs["enabledClusterLogTypes"] == five
+    logs = rec.one("aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane")
+    assert logs.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert logs.inputs["retentionInDays"] == 365 and logs.inputs["kmsKeyId"]
+    assert logs.urn in cluster.dependencies
 
 
 def test_fargate_profiles_run_coredns_and_the_workload_namespace_in_the_private_subnets(fargate: Recorded) -> None:

@@ -107,8 +107,13 @@ def eks(**vpc_change: Any) -> Callable[[], object]:
             **vpc_change,
         }
         encryption = vpc_config.pop("encryption", {"resources": ["secrets"], "provider": {"key_arn": key.arn}})
+        log_types = vpc_config.pop("log_types", ["api", "audit", "authenticator"])
         aws.eks.Cluster(
-            "eks", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config=vpc_config, encryption_config=encryption
+            "eks",
+            role_arn="arn:aws:iam::123456789012:role/eks",
+            vpc_config=vpc_config,
+            encryption_config=encryption,
+            enabled_cluster_log_types=log_types,
         )
 
     return program
@@ -209,6 +214,11 @@ CASES = {
         {("eks-endpoint-restricted", "mandatory")},
     ),
     "eks-private-endpoint-off": (eks(endpoint_private_access=False), {("eks-endpoint-restricted", "mandatory")}),
+    "eks-no-control-plane-logs": (eks(log_types=None), {("eks-audit-logging", "advisory")}),
+    "eks-logs-without-audit": (
+        eks(log_types=["api", "authenticator", "controllerManager", "scheduler"]),
+        {("eks-audit-logging", "advisory")},
+    ),
     "pv-notls": (pv(mount_options=["notls"]), {("k8s-efs-transit-encryption", "mandatory")}),
     "pv-encrypt-in-transit-false": (
         pv(csi={"volume_attributes": {"encryptInTransit": "false"}}),

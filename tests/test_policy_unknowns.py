@@ -53,6 +53,8 @@ def _programs() -> dict[str, Callable[[], Graph]]:
         "eks-violations": replace(
             test_policy_eks.BASELINE, nfs_from_cluster=False, anonymous_grant=False, dynamic_class=True
         ),
+        "eks-api-baseline": test_policy_eks.API_BASELINE,
+        "eks-api-violations": replace(test_policy_eks.API_BASELINE, api_port=22),
         "network-violations": replace(
             test_policy_network.BASELINE, private_maps_ip=True, dns_hostnames=False, rule_on_default_sg=True
         ),

@@ -141,6 +141,21 @@ def test_values_are_typed() -> None:
         ),
         ({"eks.publicAccessCidrs": '["203.0.113.1/24"]'}, "eks.publicAccessCidrs", "CIDR notation"),
         ({"eks.publicAccessCidrs": '["2001:db8::/32"]'}, "eks.publicAccessCidrs", "IPv4"),
+        ({"eks.apiAccessCidrs": '["0.0.0.0/0"]'}, "eks.apiAccessCidrs", "must not be 0.0.0.0/0 or ::/0"),
+        ({"eks.apiAccessCidrs": '["::/0"]'}, "eks.apiAccessCidrs", "must not be 0.0.0.0/0 or ::/0"),
+        ({"eks.apiAccessCidrs": '["10.20.0.1/16"]'}, "eks.apiAccessCidrs", "CIDR notation"),
+        ({"eks.apiAccessCidrs": '["runners"]'}, "eks.apiAccessCidrs", "CIDR notation"),
+        ({"eks.apiAccessCidrs": "10.20.0.0/16"}, "eks.apiAccessCidrs", "list of strings"),
+        ({"eks.apiAccessSecurityGroupIds": '["sg-123"]'}, "eks.apiAccessSecurityGroupIds", "security group ids"),
+        ({"eks.apiAccessSecurityGroupIds": '["vpc-0123456789abcdef0"]'}, "eks.apiAccessSecurityGroupIds", "sg-"),
+        ({"eks.kubernetesObjects": "later"}, "eks.kubernetesObjects", "true or false"),
+        (
+            {"eks.logTypes": '["api", "audit", "kubelet"]'},
+            "eks.logTypes",
+            "one of api, audit, authenticator, controllerManager, scheduler",
+        ),
+        ({"eks.logTypes": '["api", "authenticator"]'}, "eks.logTypes", "must include audit"),
+        ({"eks.logTypes": '["audit", "audit"]'}, "eks.logTypes", "must not repeat"),
         ({"eks.namespace": "kube-system"}, "eks.namespace", "not kube-*"),
         ({"eks.namespace": "Efs_App"}, "eks.namespace", "namespace name"),
         ({"eks.logRetentionDays": "45"}, "eks.logRetentionDays", "one of 1, 3"),
@@ -197,7 +212,9 @@ def test_config_error_is_a_run_error_so_the_cli_shows_no_traceback() -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_shipped_stacks_are_valid(stack: str) -> None:
     doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    config = {k: str(v) for k, v in doc.items()}
+    # As the CLI passes config: lists as JSON, booleans lower-case.
+    config = {k: json.dumps(v) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else str(v)
+              for k, v in doc.items()}  # fmt: skip
     s = settings.parse("efs-platform", config)
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
@@ -242,3 +259,25 @@ def test_public_endpoint_open_to_the_world_needs_the_explicit_opt_out() -> None:
 def test_dynamic_provisioning_with_the_node_group() -> None:
     s = parse(**{"eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"})
     assert s.eks_storage.dynamic_provisioning and s.eks_storage.ec2_nodes
+
+
+def test_the_private_api_is_admitted_from_the_named_networks_and_groups_only() -> None:
+    s = parse()
+    assert (s.eks.api_access_cidrs, s.eks.api_access_security_group_ids) == ((), ())
+    assert s.eks_kubernetes_objects is True
+    s = parse(
+        **{
+            "eks.apiAccessCidrs": '["10.20.0.0/16", "2001:db8::/56"]',
+            "eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0", "sg-01234567"]',
+            "eks.kubernetesObjects": "false",
+        }
+    )
+    assert s.eks.api_access_cidrs == ("10.20.0.0/16", "2001:db8::/56")
+    assert s.eks.api_access_security_group_ids == ("sg-0123456789abcdef0", "sg-01234567")
+    assert s.eks_kubernetes_objects is False
+
+
+def test_control_plane_logs_default_to_api_audit_authenticator_and_prod_sends_all_five() -> None:
+    assert parse().eks.log_types == ("api", "audit", "authenticator")
+    doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    assert doc[P + "eks.logTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]

@@ -14,6 +14,8 @@ from .ecs_readonly_root import ecs_readonly_root_filesystem
 from .ecs_service_private import ecs_service_private
 from .efs_encrypted import efs_encrypted
 from .efs_tls_policy import efs_policy_denies_insecure_transport
+from .eks_api_reachable import eks_api_reachable
+from .eks_audit_logging import eks_audit_logging
 from .eks_endpoint import eks_endpoint_restricted
 from .eks_secrets_encryption import eks_secrets_encryption
 from .k8s_efs_transit_encryption import k8s_efs_transit_encryption
@@ -47,6 +49,8 @@ POLICIES = [
     ecs_service_private,
     private_placement,
     eks_endpoint_restricted,
+    eks_api_reachable,
+    eks_audit_logging,
     vpc_dns_enabled,
     default_security_group_closed,
     # port 2049
