@@ -129,6 +129,7 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "eks.nodeMaxSize": (_INT, "eks", "node_max_size"),
     "eks.accessPoint": (_STR, "main", "eks_access_point"),
     "eks.replicas": (_INT, "eks_storage", "replicas"),
+    "eks.sampleImage": (_STR, "eks_storage", "image"),
     "eks.dynamicProvisioning": (_BOOL, "eks_storage", "dynamic_provisioning"),
 }
 # An Args error names a field of its group (container errors say "container.<field>"); this

@@ -348,6 +348,10 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
         "capabilities": {"drop": ["ALL"]},
     }
     assert container["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi"}
+    # Pinned by digest (docker-library/repo-info's busybox:1.37 index digest): no tag can move it.
+    assert container["image"] == (
+        "docker.io/library/busybox:1.37@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
+    )
     assert container["volumeMounts"] == [{"name": "shared", "mountPath": "/data"}]
     assert pod["volumes"] == [{"name": "shared", "persistentVolumeClaim": {"claimName": "shared-efs"}}]
     # Each replica writes its own file on the shared volume.
@@ -357,8 +361,10 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_replicas_and_namespace_follow_the_config() -> None:
-    rec = run_platform({**EKS_ON, "eks.replicas": "4", "eks.namespace": "shared-data"})
+def test_replicas_namespace_and_image_follow_the_config() -> None:
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer@sha256:" + "ab" * 32
+    rec = run_platform({**EKS_ON, "eks.replicas": "4", "eks.namespace": "shared-data", "eks.sampleImage": image})
+    assert rec.only(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]["image"] == image
     assert rec.only(DEPLOYMENT).inputs["spec"]["replicas"] == 4
     assert rec.only(NAMESPACE).inputs["metadata"]["name"] == "shared-data"
     assert rec.one(PROFILE, "k8s-workloads").inputs["selectors"] == [{"namespace": "shared-data"}]

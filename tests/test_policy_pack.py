@@ -20,12 +20,13 @@ ADVISORY_BY_DEFAULT = {
     "efs-platform-ecs-non-root-user",
     "efs-platform-eks-api-reachable",
     "efs-platform-eks-audit-logging",
+    "efs-platform-k8s-image-digest",
 }
 
 
 def test_every_rule_is_mandatory_unless_the_issue_says_advisory(pack: LoadedPack) -> None:
     levels = {p.name: p.enforcementLevel for p in pack.info.policies}
-    assert len(levels) == 30
+    assert len(levels) == 31
     assert {name for name, level in levels.items() if level == 0} == ADVISORY_BY_DEFAULT  # 0: ADVISORY
     assert all(level == 1 for name, level in levels.items() if name not in ADVISORY_BY_DEFAULT)  # 1: MANDATORY
 

@@ -156,6 +156,9 @@ def test_values_are_typed() -> None:
         ),
         ({"eks.logTypes": '["api", "authenticator"]'}, "eks.logTypes", "must include audit"),
         ({"eks.logTypes": '["audit", "audit"]'}, "eks.logTypes", "must not repeat"),
+        ({"eks.sampleImage": "docker.io/library/busybox:1.37"}, "eks.sampleImage", "must be pinned by digest"),
+        ({"eks.sampleImage": "busybox@sha256:1234"}, "eks.sampleImage", "sha256:<64 hex digits>"),
+        ({"eks.sampleImage": "Busybox@sha256:" + "a" * 64}, "eks.sampleImage", "must be pinned by digest"),
         ({"eks.namespace": "kube-system"}, "eks.namespace", "not kube-*"),
         ({"eks.namespace": "Efs_App"}, "eks.namespace", "namespace name"),
         ({"eks.logRetentionDays": "45"}, "eks.logRetentionDays", "one of 1, 3"),
@@ -281,3 +284,11 @@ def test_control_plane_logs_default_to_api_audit_authenticator_and_prod_sends_al
     assert parse().eks.log_types == ("api", "audit", "authenticator")
     doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
     assert doc[P + "eks.logTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def test_the_sample_image_is_pinned_by_digest_and_configurable() -> None:
+    default = parse().eks_storage.image
+    assert default.endswith("@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0")
+    mine = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer:2@sha256:" + "0f" * 32
+    assert parse(**{"eks.sampleImage": mine}).eks_storage.image == mine
+    assert parse(**{"eks.sampleImage": "localhost:5000/w@sha256:" + "1" * 64}).eks_storage.image.startswith("localhost")

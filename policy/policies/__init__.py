@@ -19,6 +19,7 @@ from .eks_audit_logging import eks_audit_logging
 from .eks_endpoint import eks_endpoint_restricted
 from .eks_secrets_encryption import eks_secrets_encryption
 from .k8s_efs_transit_encryption import k8s_efs_transit_encryption
+from .k8s_image_digest import k8s_image_digest
 from .kms_key_rotation import kms_key_rotation
 from .lb_https import lb_https
 from .lb_tls_policy import lb_tls_policy
@@ -69,4 +70,5 @@ POLICIES = [
     ecs_no_privileged_containers,
     ecs_readonly_root_filesystem,
     ecs_non_root_user,
+    k8s_image_digest,
 ]
