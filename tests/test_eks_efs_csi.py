@@ -14,8 +14,10 @@ import pytest
 import yaml
 
 from components.eks_cluster import EFS_CSI_CONTROLLER_SA, SUPPORTED_VERSIONS, _kubeconfig
+from offline import analysis
+from offline.project import StackConfig
 from offline.report import write_kubernetes
-from tests.conftest import Recorded, Res, preview_cli, read_json, run_platform
+from tests.conftest import ROOT, Recorded, Res, preview_cli, read_json, run_platform
 
 CLUSTER = "aws:eks/cluster:Cluster"
 PROFILE = "aws:eks/fargateProfile:FargateProfile"
@@ -459,3 +461,21 @@ def test_prod_preview_includes_eks_and_has_no_mandatory_violation(mode: list[str
     assert (out / "kubernetes" / "storageclass-efs-sc.yaml").exists()
     deployment = yaml.safe_load((out / "kubernetes" / "deployment-efs-app-shared-writer.yaml").read_text())
     assert deployment["spec"]["replicas"] == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "reported"),
+    [
+        ({}, True),
+        ({"eks.apiAccessCidrs": '["10.20.0.0/24"]'}, False),
+        ({"eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0"]'}, False),
+        ({"eks.publicAccessCidrs": '["203.0.113.0/24"]'}, False),
+    ],
+    ids=["nothing-admitted", "runner-network", "runner-group", "public-to-runners"],
+)
+def test_the_api_access_keys_answer_the_reachability_advisory(extra: dict[str, str], reported: bool) -> None:
+    pack = analysis.load_pack(ROOT / "policy")
+    rec = run_platform({**EKS_ON, **extra})
+    stack = StackConfig("efs-platform", "dev", ROOT, ROOT / "__main__.py", {"aws:region": "eu-west-1"})
+    found = [v for v in analysis.analyze(pack, rec.graph, stack) if v.policy == "efs-platform-eks-api-reachable"]
+    assert bool(found) is reported

@@ -29,6 +29,8 @@ class EksPlatform:
 
     nfs_from_cluster: bool = True
     anonymous_grant: bool = True
+    grant_other_access_point: bool = False
+    """Scope the anonymous grant to another access point than the volume's."""
     csi_driver_object: bool = False
     """Manage the efs.csi.aws.com CSIDriver that EKS ships (a defect)."""
 
@@ -89,10 +91,21 @@ class EksPlatform:
              "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
         ]  # fmt: skip
         if self.anonymous_grant:
+            granted = ap
+            if self.grant_other_access_point:
+                granted = aws.efs.AccessPoint(
+                    "other-ap",
+                    file_system_id=fs.id,
+                    posix_user={"uid": 2000, "gid": 2000},
+                    root_directory={
+                        "path": "/other",
+                        "creation_info": {"owner_uid": 2000, "owner_gid": 2000, "permissions": "750"},
+                    },
+                )
             statements.append(
                 {"Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": fs.arn,
                  "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
-                 "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": ap.arn}}}
+                 "Condition": {"StringEquals": {"elasticfilesystem:AccessPointArn": granted.arn}}}
             )  # fmt: skip
         if self.node_group:
             node_role = aws.iam.Role("nodes", assume_role_policy='{"Version":"2012-10-17","Statement":[]}')
@@ -190,6 +203,16 @@ def test_anonymous_mount_without_a_grant_is_denied(pack: LoadedPack) -> None:
     }
     # A preview cannot read the document, and says so instead of passing it.
     assert stack_findings(pack, replace(BASELINE, anonymous_grant=False), unknowns=True) == PREVIEW_BLIND
+
+
+def test_an_anonymous_grant_binds_to_its_access_point(pack: LoadedPack) -> None:
+    # EFS matches elasticfilesystem:AccessPointArn for clients without an IAM identity too (the
+    # mount helper names the access point in the TLS client certificate either way): a grant
+    # scoped to another access point does not let the volume mount.
+    other = replace(BASELINE, grant_other_access_point=True)
+    assert stack_findings(pack, other, unknowns=False) == {(READINESS, "mandatory", "data")}
+    denied = " ".join(v.message for v in violations(pack, other) if READINESS in v.policy)
+    assert "an anonymous client may not mount" in denied
 
 
 def test_iam_mount_option_needs_the_node_role_granted(pack: LoadedPack) -> None:

@@ -320,6 +320,9 @@ def _grants(stack: Stack, who: Res, fs: Res, mount: Mount, identities: Refs | No
         ap_arn = access_points.found[0].get("arn", default=UNKNOWN)
     else:
         ap_arn = None
+    # The access point is part of the connection, with or without an IAM identity: the mount
+    # helper puts it in the TLS client certificate either way (aws/efs-utils
+    # src/mount_efs/__init__.py ca_extension_builder), so anonymous clients are matched on it too.
     context = {
         "aws:SecureTransport": mount.tls,
         "elasticfilesystem:AccessPointArn": ap_arn,
