@@ -55,17 +55,21 @@ if config.eks_enabled:
     file_system.grant_anonymous(eks_access_point, writable=True)
     if eks.node_role is not None and config.eks_storage.dynamic_provisioning:
         file_system.grant_any_access_point(eks.node_role, writable=True)
-    storage = EfsCsiStorage(
-        "shared",
-        replace(config.eks_storage, file_system_id=file_system.file_system_id, access_point_id=eks_access_point.id),
-        opts=pulumi.ResourceOptions(provider=eks.provider, depends_on=eks.ready),
-    )
     export("eksClusterName", eks.cluster_name)
     export("eksEndpoint", eks.endpoint)
+    export("eksClusterSecurityGroupId", eks.cluster_security_group_id)
     export("eksOidcProviderArn", eks.oidc_provider_arn)
     export("kubeconfig", eks.kubeconfig)
-    export("eksPersistentVolume", storage.persistent_volume_name)
-    export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
+    # eks.kubernetesObjects false: a first phase that creates the cluster only, for a deployer that
+    # cannot reach the private API endpoint yet (README, "First deploy of a private EKS endpoint").
+    if config.eks_kubernetes_objects:
+        storage = EfsCsiStorage(
+            "shared",
+            replace(config.eks_storage, file_system_id=file_system.file_system_id, access_point_id=eks_access_point.id),
+            opts=pulumi.ResourceOptions(provider=eks.provider, depends_on=eks.ready),
+        )
+        export("eksPersistentVolume", storage.persistent_volume_name)
+        export("eksClaim", pulumi.Output.concat(config.eks.workload_namespace, "/", storage.claim_name))
 
 file_system.create_policy()
 service.start()

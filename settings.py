@@ -64,6 +64,10 @@ class PlatformSettings:
     eks_enabled: bool
     eks: EksClusterArgs
     eks_storage: EfsCsiStorageArgs
+    eks_kubernetes_objects: bool
+    """Apply the Kubernetes objects (storage, sample workload); false for a first phase that
+    creates the cluster only, before the deployer can reach a private API endpoint."""
+
     eks_access_point: str
     """The access point the EKS pods mount (by default ``<efs_access_point>-eks``, a twin of the
     ECS service's on the same directory and POSIX user: they share the data)."""
@@ -124,6 +128,10 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "eks.version": (_STR, "eks", "version"),
     "eks.publicAccessCidrs": (_LIST, "eks", "public_access_cidrs"),
     "eks.allowPublicEndpointFromAnywhere": (_BOOL, "eks", "allow_public_endpoint_from_anywhere"),
+    "eks.apiAccessCidrs": (_LIST, "eks", "api_access_cidrs"),
+    "eks.apiAccessSecurityGroupIds": (_LIST, "eks", "api_access_security_group_ids"),
+    "eks.kubernetesObjects": (_BOOL, "main", "eks_kubernetes_objects"),
+    "eks.logTypes": (_LIST, "eks", "log_types"),
     "eks.namespace": (_STR, "eks", "workload_namespace"),
     "eks.logRetentionDays": (_INT, "eks", "log_retention_days"),
     "eks.deletionProtection": (_BOOL, "eks", "deletion_protection"),
@@ -133,6 +141,7 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "eks.nodeMaxSize": (_INT, "eks", "node_max_size"),
     "eks.accessPoint": (_STR, "main", "eks_access_point"),
     "eks.replicas": (_INT, "eks_storage", "replicas"),
+    "eks.sampleImage": (_STR, "eks_storage", "image"),
     "eks.dynamicProvisioning": (_BOOL, "eks_storage", "dynamic_provisioning"),
 }
 # An Args error names a field of its group (container errors say "container.<field>"); this
@@ -353,6 +362,7 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         efs_access_point=access_point,
         efs_mount_path=mount_path,
         eks_enabled=eks_enabled,
+        eks_kubernetes_objects=main.get("eks_kubernetes_objects", True),
         eks=eks,
         eks_storage=eks_storage,
         eks_access_point=eks_access_point,

@@ -1,16 +1,24 @@
 """EfsCsiStorage: the shared EFS file system as Kubernetes storage, through the EFS CSI driver.
 
 On EKS Fargate the driver is built into the platform: no driver pods, no add-on, static
-provisioning only. This component therefore creates:
+provisioning only. The ``efs.csi.aws.com`` CSIDriver object is **not** created here: EKS already
+ships it ("A Pod running on Fargate automatically mounts an Amazon EFS file system, without
+needing manual driver installation steps", awsdocs/amazon-eks-user-guide
+``latest/ug/storage/efs-csi.adoc``), and with EC2 nodes the ``aws-efs-csi-driver`` add-on owns
+it. pulumi-kubernetes creates objects client-side (no upsert unless the provider sets
+``upsertExistingObjects``, pulumi/pulumi-kubernetes#4278), so creating it fails with
+AlreadyExists; adopting it would let a later delete or replace remove EKS's object, after which
+every EFS mount fails with "driver name efs.csi.aws.com not found in the list of registered CSI
+drivers" (eksctl-io/eksctl#7518, kubernetes-sigs/aws-efs-csi-driver#1494). This component
+creates:
 
-* the ``efs.csi.aws.com`` CSIDriver object (``attachRequired: false``) unless the cluster has the
-  ``aws-efs-csi-driver`` add-on, which creates it (two owners of one object fight);
 * the StorageClass ``efs-sc`` and a PersistentVolume on it whose ``volumeHandle`` is
   ``fs-…::fsap-…`` (the access point fixes the POSIX user and root directory), ReadWriteMany,
   reclaim policy Retain, with the dummy capacity Kubernetes requires (EFS is elastic);
 * the workload namespace (Pod Security Standard ``restricted`` enforced) and a claim bound to
   that volume by name (``volumeName``), so no other volume can satisfy it;
-* a sample Deployment whose replicas each append to their own file on the shared volume, running
+* a sample Deployment whose replicas each append to their own file on the shared volume, from an
+  image pinned by digest (``image``, default :data:`DEFAULT_SAMPLE_IMAGE`), running
   as the access point's POSIX user, non-root, read-only root file system, every capability
   dropped, with resource requests (on Fargate they size the pod);
 * with EC2 nodes only (``ec2_nodes``), the StorageClass ``efs-ap`` for dynamic provisioning: one
@@ -37,6 +45,20 @@ EFS_CSI_DRIVER = "efs.csi.aws.com"
 STATIC_STORAGE_CLASS = "efs-sc"
 DYNAMIC_STORAGE_CLASS = "efs-ap"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+#: An image reference pinned by digest: ``[registry[:port]/]repository[:tag]@sha256:<64 hex>``
+#: (the distribution reference grammar, github.com/distribution/reference ``reference.go``; a
+#: tag beside the digest is for people, the runtime pulls the digest).
+DIGEST_REFERENCE = re.compile(
+    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$"
+)
+#: The sample writer's image: Docker's official busybox 1.37, the multi-platform index digest
+#: docker-library/repo-info records for ``busybox:1.37`` (repos/busybox/remote/1.37.md at
+#: 01a7054230d50b3dccaf8d579f161c522be8c9f0: ``busybox@sha256:9db7b599…``). A tag can be
+#: re-pointed at any time; this digest names exactly those bytes (checkov CKV_K8S_43).
+DEFAULT_SAMPLE_IMAGE = (
+    "docker.io/library/busybox:1.37@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
+)
 _MAX_ID = 4294967295
 
 
@@ -51,7 +73,7 @@ class EfsCsiStorageArgs:
     namespace: str = "efs-app"
     claim_name: str = "shared-efs"
     ec2_nodes: bool = False
-    """The cluster has EC2 nodes and the aws-efs-csi-driver add-on (which owns the CSIDriver)."""
+    """The cluster has EC2 nodes and the aws-efs-csi-driver add-on (dynamic provisioning possible)."""
 
     dynamic_provisioning: bool = False
     """Add the ``efs-ap`` StorageClass (EC2 nodes only: Fargate supports static volumes only)."""
@@ -60,7 +82,9 @@ class EfsCsiStorageArgs:
     gid_range: tuple[int, int] = (50000, 59999)
     replicas: int = 2
     mount_path: str = "/data"
-    image: str = "public.ecr.aws/docker/library/busybox:1.37"
+    image: str = DEFAULT_SAMPLE_IMAGE
+    """The sample writer's image, pinned by digest (a POSIX shell and ``date`` are all it needs)."""
+
     cpu_request: str = "250m"
     memory: str = "256Mi"
 
@@ -87,6 +111,13 @@ class EfsCsiStorageArgs:
         require_int_range("gid_range", low, 1, _MAX_ID)
         require_int_range("gid_range", high, low, _MAX_ID)
         require_int_range("replicas", self.replicas, 1, 50)
+        if not isinstance(self.image, str) or not DIGEST_REFERENCE.match(self.image):
+            raise ArgumentError(
+                "image",
+                self.image,
+                "must be pinned by digest: [registry/]repository[:tag]@sha256:<64 hex digits> "
+                "(find it with `crane digest <image:tag>` or `docker buildx imagetools inspect <image:tag>`)",
+            )
 
 
 class EfsCsiStorage(pulumi.ComponentResource):
@@ -105,23 +136,12 @@ class EfsCsiStorage(pulumi.ComponentResource):
     def __init__(self, name: str, args: EfsCsiStorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("efs-platform:index:EfsCsiStorage", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        driver: list[pulumi.Resource] = []
-        if not args.ec2_nodes:
-            driver.append(
-                k8s.storage.v1.CSIDriver(
-                    f"{name}-driver",
-                    metadata={"name": EFS_CSI_DRIVER},
-                    spec={"attach_required": False},
-                    opts=child,
-                )
-            )
-        after_driver = pulumi.ResourceOptions(parent=self, depends_on=driver)
         static_class = k8s.storage.v1.StorageClass(
             f"{name}-static",
             metadata={"name": STATIC_STORAGE_CLASS},
             provisioner=EFS_CSI_DRIVER,
             reclaim_policy="Retain",
-            opts=after_driver,
+            opts=child,
         )
         self.dynamic_storage_class = None
         if args.dynamic_provisioning:
@@ -141,7 +161,7 @@ class EfsCsiStorage(pulumi.ComponentResource):
                 mount_options=["iam"],
                 reclaim_policy="Retain",
                 volume_binding_mode="Immediate",
-                opts=after_driver,
+                opts=child,
             )
 
         self.namespace = k8s.core.v1.Namespace(
@@ -234,4 +254,12 @@ def _writer_pod(args: EfsCsiStorageArgs, claim_name: pulumi.Input[str]) -> k8s.c
     }
 
 
-__all__ = ["DYNAMIC_STORAGE_CLASS", "EFS_CSI_DRIVER", "STATIC_STORAGE_CLASS", "EfsCsiStorage", "EfsCsiStorageArgs"]
+__all__ = [
+    "DEFAULT_SAMPLE_IMAGE",
+    "DIGEST_REFERENCE",
+    "DYNAMIC_STORAGE_CLASS",
+    "EFS_CSI_DRIVER",
+    "STATIC_STORAGE_CLASS",
+    "EfsCsiStorage",
+    "EfsCsiStorageArgs",
+]

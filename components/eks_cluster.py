@@ -4,10 +4,13 @@ a managed node group), ready for the EFS CSI driver.
 Secure by default:
 
 * Kubernetes secrets envelope-encrypted with a rotating customer-managed KMS key; control-plane
-  logs (api, audit, authenticator) to a log group this component creates first, encrypted with
-  the same key and with a retention (EKS would otherwise create it unencrypted, kept forever);
+  logs (``log_types``: api, audit, authenticator by default, all five in prod; audit always) to
+  the log group ``/aws/eks/<cluster>/cluster`` this component creates first, encrypted with the
+  same key and with a retention (EKS would otherwise create it unencrypted, kept forever);
 * the API endpoint private; the public endpoint off unless CIDRs are named, and never open to
-  0.0.0.0/0 without the explicit ``allow_public_endpoint_from_anywhere`` opt-out;
+  0.0.0.0/0 without the explicit ``allow_public_endpoint_from_anywhere`` opt-out; TCP 443 to the
+  cluster security group only from ``api_access_cidrs`` / ``api_access_security_group_ids`` (the
+  deployer must reach the private endpoint to apply Kubernetes objects);
 * a supported Kubernetes version (:data:`SUPPORTED_VERSIONS`), API authentication mode (access
   entries) with the creator as cluster admin, so the program can apply its objects;
 * an IAM OIDC provider for IAM roles for service accounts;
@@ -47,11 +50,17 @@ from .network import LOG_RETENTION_DAYS
 #: The offline checks validate manifests against the schemas of the configured version.
 SUPPORTED_VERSIONS = ("1.34", "1.35", "1.36")
 DEFAULT_VERSION = "1.35"
+#: The control-plane log types EKS can send to CloudWatch Logs (``enabled_cluster_log_types``,
+#: EKS API ``LogType``: api | audit | authenticator | controllerManager | scheduler).
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+#: The default: who called the API (api, audit) and as whom (authenticator). prod sends all five.
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator")
 EFS_CSI_CONTROLLER_SA = "system:serviceaccount:kube-system:efs-csi-controller-sa"
 # RFC 1123 label: what Kubernetes accepts as a namespace name.
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+# EC2 security group ids: sg- and 8 or 17 hex digits.
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,19 @@ class EksClusterArgs:
 
     allow_public_endpoint_from_anywhere: bool = False
     """The explicit opt-out needed to list 0.0.0.0/0 (the policy pack still reports it)."""
+
+    api_access_cidrs: tuple[str, ...] = ()
+    """Networks (IPv4 or IPv6 CIDRs) admitted on TCP 443 to the cluster security group, which the
+    private endpoint's network interfaces use: the deployer's runners inside the VPC, or a peered
+    / VPN-connected network. Never 0.0.0.0/0 or ::/0."""
+
+    api_access_security_group_ids: tuple[str, ...] = ()
+    """Security groups (``sg-…``) admitted on TCP 443 to the cluster security group: a runner's or
+    bastion's group in the cluster's VPC (or a peered VPC that references it)."""
+
+    log_types: tuple[str, ...] = CONTROL_PLANE_LOGS
+    """Control-plane log types sent to ``/aws/eks/<cluster>/cluster`` (of
+    :data:`CONTROL_PLANE_LOG_TYPES`); ``audit`` is required."""
 
     workload_namespace: str = "efs-app"
     """Namespace whose pods run on Fargate (the workload Fargate profile's selector)."""
@@ -95,6 +117,39 @@ class EksClusterArgs:
                     "opens the Kubernetes API to the internet; name your networks' CIDRs, or set "
                     "allow_public_endpoint_from_anywhere to true to accept it explicitly",
                 )
+        for cidr in self.api_access_cidrs:
+            try:
+                network = ipaddress.ip_network(cidr, strict=True)
+            except ValueError:
+                raise ArgumentError(
+                    "api_access_cidrs", cidr, "must be networks in CIDR notation, e.g. 10.20.0.0/16"
+                ) from None
+            if network.prefixlen == 0:
+                raise ArgumentError(
+                    "api_access_cidrs", cidr, "must not be 0.0.0.0/0 or ::/0: name the runners' networks"
+                )
+        if len(set(self.api_access_cidrs)) != len(self.api_access_cidrs):
+            raise ArgumentError("api_access_cidrs", list(self.api_access_cidrs), "must not repeat a CIDR")
+        for group in self.api_access_security_group_ids:
+            if not isinstance(group, str) or not _SECURITY_GROUP_ID.match(group):
+                raise ArgumentError(
+                    "api_access_security_group_ids", group, "must be security group ids (sg- and 8 or 17 hex digits)"
+                )
+        if len(set(self.api_access_security_group_ids)) != len(self.api_access_security_group_ids):
+            raise ArgumentError(
+                "api_access_security_group_ids", list(self.api_access_security_group_ids), "must not repeat an id"
+            )
+        for log_type in self.log_types:
+            require_one_of("log_types", log_type, CONTROL_PLANE_LOG_TYPES)
+        if len(set(self.log_types)) != len(self.log_types):
+            raise ArgumentError("log_types", list(self.log_types), "must not repeat a log type")
+        if "audit" not in self.log_types:
+            raise ArgumentError(
+                "log_types",
+                list(self.log_types),
+                "must include audit (who did what to the cluster; Security Hub EKS.8); allowed: "
+                + ", ".join(CONTROL_PLANE_LOG_TYPES),
+            )
         if not _NAMESPACE.match(self.workload_namespace) or self.workload_namespace.startswith("kube-"):
             raise ArgumentError(
                 "workload_namespace",
@@ -178,7 +233,7 @@ class EksCluster(pulumi.ComponentResource):
             encryption_config=aws.eks.ClusterEncryptionConfigArgs(
                 resources=["secrets"], provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn)
             ),
-            enabled_cluster_log_types=list(CONTROL_PLANE_LOGS),
+            enabled_cluster_log_types=list(args.log_types),
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
             ),
@@ -245,6 +300,7 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
+        self._api_access(name, args)
         self.oidc_provider_arn = self.oidc_provider.arn
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
@@ -261,6 +317,44 @@ class EksCluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+    def _api_access(self, name: str, args: EksClusterArgs) -> None:
+        """TCP 443 to the cluster security group from the named networks and groups.
+
+        EKS attaches the cluster security group to the control plane's network interfaces in the
+        VPC, which serve the private endpoint; with the public endpoint off, the API "can only
+        receive requests from within the cluster VPC" and "your Amazon EKS control plane security
+        group [must contain] rules to allow ingress traffic on port 443 from your connected
+        network" (https://docs.aws.amazon.com/eks/latest/userguide/cluster-endpoint.html, "Accessing
+        a private only API server"; https://docs.aws.amazon.com/eks/latest/userguide/sec-group-reqs.html).
+        The group EKS creates is ``vpc_config.cluster_security_group_id`` (pulumi-aws
+        ``eks/outputs.py`` ClusterVpcConfig); rules on it are separate resources, so adding or
+        removing one never replaces the cluster.
+        """
+        for cidr in args.api_access_cidrs:
+            network = ipaddress.ip_network(cidr)
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{cidr.replace('/', '-').replace(':', '-')}",
+                security_group_id=self.cluster_security_group_id,
+                description="Kubernetes API (private endpoint) from the deployer's network",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr if network.version == 4 else None,
+                cidr_ipv6=cidr if network.version == 6 else None,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        for group in args.api_access_security_group_ids:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-{group}",
+                security_group_id=self.cluster_security_group_id,
+                description="Kubernetes API (private endpoint) from the deployer's security group",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                referenced_security_group_id=group,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _fargate_profile(
         self, name: str, args: EksClusterArgs, selector: aws.eks.FargateProfileSelectorArgs, *, depends_on: list[Any]
@@ -370,4 +464,11 @@ def _kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> 
     )
 
 
-__all__ = ["DEFAULT_VERSION", "SUPPORTED_VERSIONS", "EksCluster", "EksClusterArgs"]
+__all__ = [
+    "CONTROL_PLANE_LOGS",
+    "CONTROL_PLANE_LOG_TYPES",
+    "DEFAULT_VERSION",
+    "SUPPORTED_VERSIONS",
+    "EksCluster",
+    "EksClusterArgs",
+]

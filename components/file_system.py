@@ -346,7 +346,21 @@ class SharedFileSystem(pulumi.ComponentResource):
         ``access_point`` only, over TLS, via a mount target. Who can connect is then decided by
         the security group (:meth:`allow_from`) alone, and the access point fixes their POSIX
         identity and root directory. EKS Fargate pods need this: their built-in EFS CSI driver
-        does not use the pod's IAM role (aws/containers-roadmap#1003)."""
+        does not use the pod's IAM role (aws/containers-roadmap#1003).
+
+        Why ``elasticfilesystem:AccessPointArn`` binds clients without an IAM identity too: EFS
+        evaluates the file system policy for every client (its default policy is what admits
+        anonymous ones), the key is "ARN of the EFS access point to which the client is
+        connecting", a property of the connection, not of the identity
+        (https://docs.aws.amazon.com/efs/latest/ug/iam-access-control-nfs-efs.html, "EFS
+        condition keys for clients"), and the mount helper names the access point in the TLS
+        client certificate whether or not it signs with IAM credentials (aws/efs-utils
+        ``src/mount_efs/__init__.py`` ``ca_extension_builder``: the access point extension
+        ``1.3.6.1.4.1.4843.7.1`` is added when ``ap_id`` is set, the SigV4 one only with ``iam``).
+        Access point mounts are always TLS (the helper requires ``tls`` with ``accesspoint``;
+        the CSI driver adds it). A mount of the file system root carries no access point, so
+        this grant never matches it: anonymous clients get the access point's POSIX user and
+        directory, or nothing."""
         self._require_access_point(access_point)
         self._add(_Grant("*", access_point.arn, writable, root=False))
 

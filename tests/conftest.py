@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
 
 from offline import analysis, engine
@@ -159,3 +160,13 @@ def run_platform(config: dict[str, str] | None = None, unknowns: bool = False) -
     stack_config.update({f"efs-platform:{k}": v for k, v in (config or {}).items()})
     stack = StackConfig("efs-platform", "dev", ROOT, ROOT / "__main__.py", stack_config)
     return Recorded(engine.run(stack, unknowns=unknowns))
+
+
+def stack_config(stack: str) -> dict[str, str]:
+    """A shipped stack's config as the CLI passes it to a program: lists and maps as JSON,
+    booleans lower-case, the rest as text."""
+    doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return {
+        k: json.dumps(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v)
+        for k, v in doc.items()
+    }

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import kubernetes_validate
 import pytest
 import yaml
 
 from components.eks_cluster import EFS_CSI_CONTROLLER_SA, SUPPORTED_VERSIONS, _kubeconfig
+from offline import analysis
+from offline.project import StackConfig
 from offline.report import write_kubernetes
-from tests.conftest import Recorded, Res, preview_cli, read_json, run_platform
+from tests.conftest import ROOT, Recorded, Res, preview_cli, read_json, run_platform
 
 CLUSTER = "aws:eks/cluster:Cluster"
 PROFILE = "aws:eks/fargateProfile:FargateProfile"
@@ -97,6 +100,56 @@ def test_public_endpoint_is_limited_to_the_named_cidrs() -> None:
     assert vpc["endpointPrivateAccess"] is True
 
 
+def test_the_private_api_admits_443_from_the_named_networks_and_groups_to_the_cluster_group() -> None:
+    rec = run_platform(
+        {
+            **EKS_ON,
+            "eks.apiAccessCidrs": '["10.20.0.0/16", "2001:db8::/56"]',
+            "eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0"]',
+        }
+    )
+    cluster_group = rec.only(CLUSTER).outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert rec.outputs["eksClusterSecurityGroupId"] == cluster_group
+    rules = {
+        r.name: r.inputs
+        for r in rec.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.name.startswith("k8s-api-")
+    }
+    https = {"securityGroupId": cluster_group, "ipProtocol": "tcp", "fromPort": 443, "toPort": 443}
+    assert rules == {
+        "k8s-api-from-10.20.0.0-16": {**https, "cidrIpv4": "10.20.0.0/16", "description": ANY},
+        "k8s-api-from-2001-db8---56": {**https, "cidrIpv6": "2001:db8::/56", "description": ANY},
+        "k8s-api-from-sg-0123456789abcdef0": {
+            **https,
+            "referencedSecurityGroupId": "sg-0123456789abcdef0",
+            "description": ANY,
+        },
+    }
+    # Nothing is admitted unless named.
+    assert not [r for r in run_platform(EKS_ON).of_type(
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("k8s-api-")]  # fmt: skip
+
+
+def test_a_first_phase_without_kubernetes_objects_creates_the_cluster_only() -> None:
+    rec = run_platform({**EKS_ON, "eks.kubernetesObjects": "false"})
+    assert rec.only(CLUSTER) and rec.of_type(PROFILE)
+    assert not [r for r in rec.resources if r.type.startswith("kubernetes:")]
+    assert "eksClaim" not in rec.outputs and "eksEndpoint" in rec.outputs
+    # The file system side is ready for the second phase: the pods' access point and its grant.
+    assert "shared-ap-app-eks" in {a.name for a in rec.of_type(AP)}
+
+
+def test_control_plane_logs_follow_the_config_into_the_pre_created_group() -> None:
+    five = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+    rec = run_platform({**EKS_ON, "eks.logTypes": json.dumps(five), "eks.logRetentionDays": "365"})
+    cluster = rec.only(CLUSTER)
+    assert cluster.inputs["enabledClusterLogTypes"] == five
+    logs = rec.one("aws:cloudwatch/logGroup:LogGroup", "k8s-control-plane")
+    assert logs.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert logs.inputs["retentionInDays"] == 365 and logs.inputs["kmsKeyId"]
+    assert logs.urn in cluster.dependencies
+
+
 def test_fargate_profiles_run_coredns_and_the_workload_namespace_in_the_private_subnets(fargate: Recorded) -> None:
     cluster = fargate.only(CLUSTER)
     profiles = {p.name: p for p in fargate.of_type(PROFILE)}
@@ -127,12 +180,12 @@ def test_coredns_is_an_add_on_configured_for_fargate(fargate: Recorded) -> None:
     assert fargate.one(PROFILE, "k8s-system").urn in coredns.dependencies
 
 
-def test_fargate_only_has_no_nodes_no_driver_add_on_and_its_own_csi_driver_object(fargate: Recorded) -> None:
+def test_fargate_only_has_no_nodes_no_driver_add_on_and_leaves_the_csi_driver_object_to_eks(fargate: Recorded) -> None:
     assert not fargate.of_type(NODE_GROUP)
     assert [a.inputs["addonName"] for a in fargate.of_type(ADDON)] == ["coredns"]
-    driver = fargate.only(CSI_DRIVER)
-    assert driver.inputs["metadata"]["name"] == "efs.csi.aws.com"
-    assert driver.inputs["spec"] == {"attachRequired": False}
+    # EKS Fargate ships the efs.csi.aws.com CSIDriver: creating it fails with AlreadyExists,
+    # deleting it breaks every EFS mount of the cluster.
+    assert not fargate.of_type(CSI_DRIVER)
     assert [s.inputs["metadata"]["name"] for s in fargate.of_type(STORAGE_CLASS)] == ["efs-sc"]
 
 
@@ -297,6 +350,10 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
         "capabilities": {"drop": ["ALL"]},
     }
     assert container["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi"}
+    # Pinned by digest (docker-library/repo-info's busybox:1.37 index digest): no tag can move it.
+    assert container["image"] == (
+        "docker.io/library/busybox:1.37@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
+    )
     assert container["volumeMounts"] == [{"name": "shared", "mountPath": "/data"}]
     assert pod["volumes"] == [{"name": "shared", "persistentVolumeClaim": {"claimName": "shared-efs"}}]
     # Each replica writes its own file on the shared volume.
@@ -306,8 +363,10 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_replicas_and_namespace_follow_the_config() -> None:
-    rec = run_platform({**EKS_ON, "eks.replicas": "4", "eks.namespace": "shared-data"})
+def test_replicas_namespace_and_image_follow_the_config() -> None:
+    image = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer@sha256:" + "ab" * 32
+    rec = run_platform({**EKS_ON, "eks.replicas": "4", "eks.namespace": "shared-data", "eks.sampleImage": image})
+    assert rec.only(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"][0]["image"] == image
     assert rec.only(DEPLOYMENT).inputs["spec"]["replicas"] == 4
     assert rec.only(NAMESPACE).inputs["metadata"]["name"] == "shared-data"
     assert rec.one(PROFILE, "k8s-workloads").inputs["selectors"] == [{"namespace": "shared-data"}]
@@ -371,7 +430,7 @@ def test_every_kubernetes_object_is_valid_for_the_configured_version(version: st
 
 def test_fargate_manifests_are_valid_and_name_every_object(fargate: Recorded, tmp_path: Path) -> None:
     manifests = _manifests(fargate, tmp_path)
-    assert "csidriver-efs.csi.aws.com.yaml" in manifests
+    assert not [m for m in manifests.values() if m["kind"] == "CSIDriver"]
     for manifest in manifests.values():
         assert manifest["metadata"]["name"]
         kubernetes_validate.validate(manifest, "1.35.0", strict=True)
@@ -402,3 +461,21 @@ def test_prod_preview_includes_eks_and_has_no_mandatory_violation(mode: list[str
     assert (out / "kubernetes" / "storageclass-efs-sc.yaml").exists()
     deployment = yaml.safe_load((out / "kubernetes" / "deployment-efs-app-shared-writer.yaml").read_text())
     assert deployment["spec"]["replicas"] == 3
+
+
+@pytest.mark.parametrize(
+    ("extra", "reported"),
+    [
+        ({}, True),
+        ({"eks.apiAccessCidrs": '["10.20.0.0/24"]'}, False),
+        ({"eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0"]'}, False),
+        ({"eks.publicAccessCidrs": '["203.0.113.0/24"]'}, False),
+    ],
+    ids=["nothing-admitted", "runner-network", "runner-group", "public-to-runners"],
+)
+def test_the_api_access_keys_answer_the_reachability_advisory(extra: dict[str, str], reported: bool) -> None:
+    pack = analysis.load_pack(ROOT / "policy")
+    rec = run_platform({**EKS_ON, **extra})
+    stack = StackConfig("efs-platform", "dev", ROOT, ROOT / "__main__.py", {"aws:region": "eu-west-1"})
+    found = [v for v in analysis.analyze(pack, rec.graph, stack) if v.policy == "efs-platform-eks-api-reachable"]
+    assert bool(found) is reported

@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 import settings
 from components.image_volumes import writable_path_problems
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_config
 
 GOOD = """
 FROM alpine:3.22 AS build
@@ -65,8 +64,7 @@ def test_a_missing_dockerfile_is_named(tmp_path: Path) -> None:
 def test_the_shipped_image_lets_each_stack_write_its_writable_paths(stack: str) -> None:
     """The deploy workflow builds app/ for every stack: its Dockerfile must give each stack's
     writable paths to the stack's container user."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    s = settings.parse("efs-platform", {k: str(v) for k, v in config.items()})
+    s = settings.parse("efs-platform", stack_config(stack))
     container = s.service.container
     assert container.readonly_root_filesystem and container.writable_paths
     assert writable_path_problems(ROOT / "app" / "Dockerfile", container.writable_paths, container.user) == []

@@ -109,8 +109,13 @@ def eks(**vpc_change: Any) -> Callable[[], object]:
             **vpc_change,
         }
         encryption = vpc_config.pop("encryption", {"resources": ["secrets"], "provider": {"key_arn": key.arn}})
+        log_types = vpc_config.pop("log_types", ["api", "audit", "authenticator"])
         aws.eks.Cluster(
-            "eks", role_arn="arn:aws:iam::123456789012:role/eks", vpc_config=vpc_config, encryption_config=encryption
+            "eks",
+            role_arn="arn:aws:iam::123456789012:role/eks",
+            vpc_config=vpc_config,
+            encryption_config=encryption,
+            enabled_cluster_log_types=log_types,
         )
 
     return program
@@ -143,6 +148,44 @@ def storage_class(**change: Any) -> Callable[[], object]:
     return lambda: k8s.storage.v1.StorageClass("sc", metadata={"name": "efs-dynamic"}, **props)
 
 
+DIGEST = "sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
+PINNED = f"docker.io/library/busybox:1.37@{DIGEST}"
+
+
+def workload(kind: str = "deployment", image: str = PINNED, init_image: str | None = None) -> Callable[[], object]:
+    def program() -> None:
+        pod: dict[str, Any] = {"containers": [{"name": "app", "image": image}]}
+        if init_image is not None:
+            pod["init_containers"] = [{"name": "init", "image": init_image}]
+        labels = {"app": "w"}
+        template = {"metadata": {"labels": labels}, "spec": pod}
+        if kind == "pod":
+            k8s.core.v1.Pod("w", spec=pod)
+        elif kind == "deployment":
+            k8s.apps.v1.Deployment("w", spec={"selector": {"match_labels": labels}, "template": template})
+        elif kind == "stateful-set":
+            k8s.apps.v1.StatefulSet(
+                "w", spec={"selector": {"match_labels": labels}, "service_name": "w", "template": template}
+            )
+        elif kind == "daemon-set":
+            k8s.apps.v1.DaemonSet("w", spec={"selector": {"match_labels": labels}, "template": template})
+        elif kind == "job":
+            k8s.batch.v1.Job("w", spec={"template": {**template, "spec": {**pod, "restart_policy": "Never"}}})
+        else:
+            k8s.batch.v1.CronJob(
+                "w",
+                spec={
+                    "schedule": "*/5 * * * *",
+                    "job_template": {"spec": {"template": {**template, "spec": {**pod, "restart_policy": "Never"}}}},
+                },
+            )
+
+    return program
+
+
+WORKLOAD_KINDS = ["pod", "deployment", "stateful-set", "daemon-set", "job", "cron-job"]
+
+
 BASELINES = {
     "efs": efs(),
     "task": task(),
@@ -150,6 +193,7 @@ BASELINES = {
     "eks": eks(),
     "pv": pv(),
     "storage-class": storage_class(),
+    **{f"workload-{kind}": workload(kind) for kind in WORKLOAD_KINDS},
     "ecr": lambda: aws.ecr.Repository(
         "repo",
         encryption_configurations=[{"encryption_type": "KMS", "kms_key": KEY}],
@@ -211,6 +255,23 @@ CASES = {
         {("eks-endpoint-restricted", "mandatory")},
     ),
     "eks-private-endpoint-off": (eks(endpoint_private_access=False), {("eks-endpoint-restricted", "mandatory")}),
+    **{
+        f"{kind}-image-by-tag": (
+            workload(kind, image="docker.io/library/busybox:1.37"),
+            {("k8s-image-digest", "advisory")},
+        )
+        for kind in WORKLOAD_KINDS
+    },
+    "deployment-init-container-by-tag": (
+        workload(init_image="public.ecr.aws/docker/library/busybox:latest"),
+        {("k8s-image-digest", "advisory")},
+    ),
+    "deployment-image-without-tag-or-digest": (workload(image="busybox"), {("k8s-image-digest", "advisory")}),
+    "eks-no-control-plane-logs": (eks(log_types=None), {("eks-audit-logging", "advisory")}),
+    "eks-logs-without-audit": (
+        eks(log_types=["api", "authenticator", "controllerManager", "scheduler"]),
+        {("eks-audit-logging", "advisory")},
+    ),
     "pv-notls": (pv(mount_options=["notls"]), {("k8s-efs-transit-encryption", "mandatory")}),
     "pv-encrypt-in-transit-false": (
         pv(csi={"volume_attributes": {"encryptInTransit": "false"}}),

@@ -28,7 +28,7 @@ from offline import analysis, engine, project
 from offline.analysis import LoadedPack, Providers, Violation
 from offline.engine import STACK_TYPE, Graph, Resource
 from offline.project import StackConfig
-from tests import test_policy_eks, test_policy_lb, test_policy_network, test_policy_stack
+from tests import test_policy_eks, test_policy_lb, test_policy_network, test_policy_resources, test_policy_stack
 from tests.conftest import FIXTURES, REGION, ROOT, preview_cli, run
 
 OPAQUE = "test:index:Opaque"
@@ -52,6 +52,11 @@ def _programs() -> dict[str, Callable[[], Graph]]:
         "eks-baseline": test_policy_eks.BASELINE,
         "eks-violations": replace(
             test_policy_eks.BASELINE, nfs_from_cluster=False, anonymous_grant=False, dynamic_class=True
+        ),
+        "eks-api-baseline": test_policy_eks.API_BASELINE,
+        "eks-api-violations": replace(test_policy_eks.API_BASELINE, api_port=22),
+        "k8s-image-violations": test_policy_resources.workload(
+            "cron-job", image="busybox:1.37", init_image="busybox:latest"
         ),
         "network-violations": replace(
             test_policy_network.BASELINE, private_maps_ip=True, dns_hostnames=False, rule_on_default_sg=True

@@ -11,6 +11,7 @@ import yaml
 
 import settings
 from components.network import NetworkArgs
+from tests.conftest import stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "efs-platform:"
@@ -172,6 +173,24 @@ def test_values_are_typed() -> None:
         ),
         ({"eks.publicAccessCidrs": '["203.0.113.1/24"]'}, "eks.publicAccessCidrs", "CIDR notation"),
         ({"eks.publicAccessCidrs": '["2001:db8::/32"]'}, "eks.publicAccessCidrs", "IPv4"),
+        ({"eks.apiAccessCidrs": '["0.0.0.0/0"]'}, "eks.apiAccessCidrs", "must not be 0.0.0.0/0 or ::/0"),
+        ({"eks.apiAccessCidrs": '["::/0"]'}, "eks.apiAccessCidrs", "must not be 0.0.0.0/0 or ::/0"),
+        ({"eks.apiAccessCidrs": '["10.20.0.1/16"]'}, "eks.apiAccessCidrs", "CIDR notation"),
+        ({"eks.apiAccessCidrs": '["runners"]'}, "eks.apiAccessCidrs", "CIDR notation"),
+        ({"eks.apiAccessCidrs": "10.20.0.0/16"}, "eks.apiAccessCidrs", "list of strings"),
+        ({"eks.apiAccessSecurityGroupIds": '["sg-123"]'}, "eks.apiAccessSecurityGroupIds", "security group ids"),
+        ({"eks.apiAccessSecurityGroupIds": '["vpc-0123456789abcdef0"]'}, "eks.apiAccessSecurityGroupIds", "sg-"),
+        ({"eks.kubernetesObjects": "later"}, "eks.kubernetesObjects", "true or false"),
+        (
+            {"eks.logTypes": '["api", "audit", "kubelet"]'},
+            "eks.logTypes",
+            "one of api, audit, authenticator, controllerManager, scheduler",
+        ),
+        ({"eks.logTypes": '["api", "authenticator"]'}, "eks.logTypes", "must include audit"),
+        ({"eks.logTypes": '["audit", "audit"]'}, "eks.logTypes", "must not repeat"),
+        ({"eks.sampleImage": "docker.io/library/busybox:1.37"}, "eks.sampleImage", "must be pinned by digest"),
+        ({"eks.sampleImage": "busybox@sha256:1234"}, "eks.sampleImage", "sha256:<64 hex digits>"),
+        ({"eks.sampleImage": "Busybox@sha256:" + "a" * 64}, "eks.sampleImage", "must be pinned by digest"),
         ({"eks.namespace": "kube-system"}, "eks.namespace", "not kube-*"),
         ({"eks.namespace": "Efs_App"}, "eks.namespace", "namespace name"),
         ({"eks.logRetentionDays": "45"}, "eks.logRetentionDays", "one of 1, 3"),
@@ -227,9 +246,7 @@ def test_config_error_is_a_run_error_so_the_cli_shows_no_traceback() -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_shipped_stacks_are_valid(stack: str) -> None:
-    doc = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
-    config = {k: str(v) for k, v in doc.items()}
-    s = settings.parse("efs-platform", config)
+    s = settings.parse("efs-platform", stack_config(stack))
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
     assert s.service.alb_deletion_protection is (stack == "prod")
@@ -296,3 +313,33 @@ def test_an_error_about_a_secret_key_never_shows_its_value() -> None:
         settings.parse("efs-platform", config, frozenset({P + "certificateArn"}))
     assert f"{P}certificateArn=[secret]" in str(raised.value)
     assert "hunter2" not in str(raised.value)
+
+
+def test_the_private_api_is_admitted_from_the_named_networks_and_groups_only() -> None:
+    s = parse()
+    assert (s.eks.api_access_cidrs, s.eks.api_access_security_group_ids) == ((), ())
+    assert s.eks_kubernetes_objects is True
+    s = parse(
+        **{
+            "eks.apiAccessCidrs": '["10.20.0.0/16", "2001:db8::/56"]',
+            "eks.apiAccessSecurityGroupIds": '["sg-0123456789abcdef0", "sg-01234567"]',
+            "eks.kubernetesObjects": "false",
+        }
+    )
+    assert s.eks.api_access_cidrs == ("10.20.0.0/16", "2001:db8::/56")
+    assert s.eks.api_access_security_group_ids == ("sg-0123456789abcdef0", "sg-01234567")
+    assert s.eks_kubernetes_objects is False
+
+
+def test_control_plane_logs_default_to_api_audit_authenticator_and_prod_sends_all_five() -> None:
+    assert parse().eks.log_types == ("api", "audit", "authenticator")
+    doc = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    assert doc[P + "eks.logTypes"] == ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def test_the_sample_image_is_pinned_by_digest_and_configurable() -> None:
+    default = parse().eks_storage.image
+    assert default.endswith("@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0")
+    mine = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer:2@sha256:" + "0f" * 32
+    assert parse(**{"eks.sampleImage": mine}).eks_storage.image == mine
+    assert parse(**{"eks.sampleImage": "localhost:5000/w@sha256:" + "1" * 64}).eks_storage.image.startswith("localhost")

@@ -15,9 +15,12 @@ from .ecs_readonly_root import ecs_readonly_root_filesystem
 from .ecs_service_private import ecs_service_private
 from .efs_encrypted import efs_encrypted
 from .efs_tls_policy import efs_policy_denies_insecure_transport
+from .eks_api_reachable import eks_api_reachable
+from .eks_audit_logging import eks_audit_logging
 from .eks_endpoint import eks_endpoint_restricted
 from .eks_secrets_encryption import eks_secrets_encryption
 from .k8s_efs_transit_encryption import k8s_efs_transit_encryption
+from .k8s_image_digest import k8s_image_digest
 from .kms_key_rotation import kms_key_rotation
 from .lb_access_logs import lb_access_logs
 from .lb_https import lb_https
@@ -50,6 +53,8 @@ POLICIES = [
     ecs_service_private,
     private_placement,
     eks_endpoint_restricted,
+    eks_api_reachable,
+    eks_audit_logging,
     vpc_dns_enabled,
     default_security_group_closed,
     # port 2049
@@ -71,4 +76,5 @@ POLICIES = [
     ecs_non_root_user,
     lb_access_logs,
     lb_waf,
+    k8s_image_digest,
 ]

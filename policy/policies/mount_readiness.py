@@ -17,9 +17,9 @@ PersistentVolume of the EFS CSI driver, per mount:
    endpoints with private DNS and the S3 gateway endpoint exist (and secretsmanager / ssm when the
    container reads secrets or registry credentials from them), or image pulls fail;
 6. for EFS CSI volumes: 2049 admitted from the EKS cluster security group (Fargate pods and
-   managed nodes use it); on a cluster with Fargate profiles and no nodes, the
-   ``efs.csi.aws.com`` CSIDriver object exists and no StorageClass provisions access points
-   dynamically.
+   managed nodes use it); on a cluster with Fargate profiles and no nodes, no StorageClass
+   provisions access points dynamically; and the program does not manage the
+   ``efs.csi.aws.com`` CSIDriver object EKS ships (see :func:`_managed_csi_driver`).
 
 VPC DNS (needed to resolve ``fs-….efs…``) is the rule ``efs-platform-ec2-vpc-dns-enabled``.
 A value this preview cannot know, or a resource outside the stack that decides a check, gives a
@@ -320,6 +320,9 @@ def _grants(stack: Stack, who: Res, fs: Res, mount: Mount, identities: Refs | No
         ap_arn = access_points.found[0].get("arn", default=UNKNOWN)
     else:
         ap_arn = None
+    # The access point is part of the connection, with or without an IAM identity: the mount
+    # helper puts it in the TLS client certificate either way (aws/efs-utils
+    # src/mount_efs/__init__.py ca_extension_builder), so anonymous clients are matched on it too.
     context = {
         "aws:SecureTransport": mount.tls,
         "elasticfilesystem:AccessPointArn": ap_arn,
@@ -555,8 +558,8 @@ def _cluster_peers(stack: Stack) -> Refs:
 
 
 def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
-    """On a cluster with Fargate profiles and no nodes the built-in driver needs the CSIDriver
-    object and supports static provisioning only."""
+    """On a cluster with Fargate profiles and no nodes the built-in driver supports static
+    provisioning only."""
     if not stack.of_type(FARGATE_PROFILE) or stack.of_type(NODE_GROUP):
         return
     for sc in stack.of_type(STORAGE_CLASS):
@@ -571,22 +574,55 @@ def _fargate_only_storage(stack: Stack) -> Iterator[Finding]:
                 "stay Pending. Use a static PersistentVolume (fs-…::fsap-…), or add EC2 nodes.",
                 sc.urn,
             )
-    pvs = [pv for pv in stack.of_type(PV) if pv.get("spec", "csi", "driver") == EFS_CSI]
-    drivers = [d for d in stack.of_type(CSI_DRIVER) if d.get("metadata", "name") in (EFS_CSI, UNKNOWN)]
-    addons = [a for a in stack.of_type(ADDON) if a.get("addonName") == "aws-efs-csi-driver"]
-    if pvs and not drivers and not addons:
-        yield (
-            f"{label(pvs[0])} uses the EFS CSI driver on EKS Fargate, but the stack creates no CSIDriver "
-            f"'{EFS_CSI}' object (attachRequired: false): pods stay in ContainerCreating. Create one.",
-            pvs[0].urn,
-        )
+
+
+def _managed_csi_driver(stack: Stack) -> Iterator[Finding]:
+    """A program must not manage the ``efs.csi.aws.com`` CSIDriver object of an EKS cluster.
+
+    EKS ships it (Fargate: "A Pod running on Fargate automatically mounts an Amazon EFS file
+    system, without needing manual driver installation steps", awsdocs/amazon-eks-user-guide
+    ``latest/ug/storage/efs-csi.adoc``; EC2 nodes: the aws-efs-csi-driver add-on creates it).
+    pulumi-kubernetes creates objects client-side unless the provider sets
+    ``upsertExistingObjects`` (pulumi/pulumi-kubernetes#4278), so the create fails with
+    AlreadyExists; with upsert, a later delete or replace removes EKS's object and every EFS
+    mount on the cluster fails ("driver name efs.csi.aws.com not found in the list of registered
+    CSI drivers", eksctl-io/eksctl#7518, kubernetes-sigs/aws-efs-csi-driver#1494). Reported at
+    this rule's level (mandatory): either way the deploy breaks mounts. A ``CSIDriverPatch``
+    (server-side apply of some fields, relinquished on delete) is not reported.
+    """
+    drivers = stack.of_type(CSI_DRIVER)
+    if not drivers:
+        return
+    # Reads (aws.eks.Cluster.get) are in the stack as external resources: they count too.
+    on_eks = bool(stack.of_type(EKS, FARGATE_PROFILE, NODE_GROUP, ADDON))
+    for driver in drivers:
+        name = driver.get("metadata", "name")
+        if name is UNKNOWN:
+            yield Unverifiable(f"cannot verify the name of {label(driver)}"), driver.urn
+        elif name != EFS_CSI:
+            continue
+        elif not on_eks:
+            yield (
+                Unverifiable(
+                    f"cannot verify whether the cluster of {label(driver)} is EKS (which ships the '{EFS_CSI}' "
+                    "CSIDriver): no EKS cluster is in this stack"
+                ),
+                driver.urn,
+            )
+        else:
+            yield (
+                f"{label(driver)} manages the CSIDriver '{EFS_CSI}', which EKS already ships (built in on Fargate, "
+                "created by the aws-efs-csi-driver add-on on nodes): its create fails with AlreadyExists, and "
+                "deleting it breaks every EFS mount of the cluster. Remove it from the program.",
+                driver.urn,
+            )
 
 
 def _kubernetes(stack: Stack) -> Iterator[Finding]:
     """EFS CSI PersistentVolumes: the file system has mount targets in every AZ of the EKS
     Fargate profiles and node groups, reachable on 2049 from the cluster security group, and a
-    policy that allows the mount's identity; Fargate-only clusters get the CSIDriver object and
-    no dynamic provisioning."""
+    policy that allows the mount's identity; Fargate-only clusters use no dynamic provisioning;
+    the program does not manage EKS's own CSIDriver object."""
     placement = Refs.union(
         stack.refs(group, "subnetIds", (SUBNET,)) for group in stack.of_type(FARGATE_PROFILE, NODE_GROUP)
     )
@@ -624,6 +660,7 @@ def _kubernetes(stack: Stack) -> Iterator[Finding]:
                 yield from _soften(_nfs_reachable(stack, pv, fs, peers, workload_subnets), placement.exact, candidates)
             yield from _grants(stack, pv, fs, mount, node_roles if mount.iam else None)
     yield from _fargate_only_storage(stack)
+    yield from _managed_csi_driver(stack)
 
 
 def _check(stack: Stack, config: dict[str, Any]) -> Iterator[Finding]:
@@ -637,9 +674,9 @@ efs_mount_readiness = stack_rule(
     "targets in every AZ they run in, TCP 2049 admitted from their security groups, Fargate "
     "1.4.0+, their identity allowed by the file system policy to mount through their access point "
     "and to write when the mount is writable (task role, node role, or anonymous EKS Fargate "
-    "mounts), the ECR/S3/logs endpoints in private subnets without NAT, and on EKS Fargate the "
-    "CSIDriver object and static provisioning only. No Security Hub control or checkov check "
-    "covers this.",
+    "mounts), the ECR/S3/logs endpoints in private subnets without NAT, on EKS Fargate static "
+    "provisioning only, and no program-managed CSIDriver efs.csi.aws.com (EKS ships it). No "
+    "Security Hub control or checkov check covers this.",
     _check,
 )
 
