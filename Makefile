@@ -28,7 +28,7 @@ lint: $(VENV)/.installed
 
 workflows: $(VENV)/.installed
 	$(VENV)/bin/actionlint .github/workflows/*.yml
-	$(VENV)/bin/zizmor --offline --no-progress .github/workflows
+	$(VENV)/bin/zizmor --offline --no-progress --persona auditor .github/workflows
 
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy
