@@ -88,6 +88,13 @@ export("fileSystemId", file_system.file_system_id)
 export("accessPointIds", file_system.access_point_ids)
 export("clusterName", service.cluster_name)
 export("serviceName", service.service_name)
+# ECS service name -> the task definition this update deployed: the deploy workflow checks that
+# each service's PRIMARY deployment runs it (a circuit-breaker rollback leaves the old one running
+# while `pulumi up` still succeeds).
+export(
+    "ecsDeployments",
+    pulumi.Output.all(service.service_name, service.task_definition.arn).apply(lambda r: {r[0]: r[1]}),
+)
 export("url", service.url)
 if service.access_log_bucket_name is not None:
     export("albAccessLogBucket", service.access_log_bucket_name)

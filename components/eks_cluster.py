@@ -300,7 +300,8 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.endpoint = self.cluster.endpoint
         self.cluster_security_group_id = self.cluster.vpc_config.cluster_security_group_id
-        self._api_access(name, args)
+        # The Kubernetes objects wait for the rules that let the deployer reach the API.
+        self.ready += self._api_access(name, args)
         self.oidc_provider_arn = self.oidc_provider.arn
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.cluster.name, self.cluster.endpoint, self.cluster.certificate_authority.data).apply(
@@ -318,7 +319,7 @@ class EksCluster(pulumi.ComponentResource):
             }
         )
 
-    def _api_access(self, name: str, args: EksClusterArgs) -> None:
+    def _api_access(self, name: str, args: EksClusterArgs) -> list[aws.vpc.SecurityGroupIngressRule]:
         """TCP 443 to the cluster security group from the named networks and groups.
 
         EKS attaches the cluster security group to the control plane's network interfaces in the
@@ -331,9 +332,10 @@ class EksCluster(pulumi.ComponentResource):
         ``eks/outputs.py`` ClusterVpcConfig); rules on it are separate resources, so adding or
         removing one never replaces the cluster.
         """
+        rules = []
         for cidr in args.api_access_cidrs:
             network = ipaddress.ip_network(cidr)
-            aws.vpc.SecurityGroupIngressRule(
+            rule = aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-from-{cidr.replace('/', '-').replace(':', '-')}",
                 security_group_id=self.cluster_security_group_id,
                 description="Kubernetes API (private endpoint) from the deployer's network",
@@ -344,8 +346,9 @@ class EksCluster(pulumi.ComponentResource):
                 cidr_ipv6=cidr if network.version == 6 else None,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            rules.append(rule)
         for group in args.api_access_security_group_ids:
-            aws.vpc.SecurityGroupIngressRule(
+            rule = aws.vpc.SecurityGroupIngressRule(
                 f"{name}-api-from-{group}",
                 security_group_id=self.cluster_security_group_id,
                 description="Kubernetes API (private endpoint) from the deployer's security group",
@@ -355,6 +358,8 @@ class EksCluster(pulumi.ComponentResource):
                 referenced_security_group_id=group,
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            rules.append(rule)
+        return rules
 
     def _fargate_profile(
         self, name: str, args: EksClusterArgs, selector: aws.eks.FargateProfileSelectorArgs, *, depends_on: list[Any]

@@ -633,9 +633,12 @@ class FargateService(pulumi.ComponentResource):
             propagate_tags="SERVICE",
             enable_execute_command=False,
             # The provider polls like `aws ecs wait services-stable` and fails the update when
-            # the deployment does not settle (a circuit-breaker rollback included) within the
-            # create/update timeouts (terraform-provider-aws: aws_ecs_service
-            # wait_for_steady_state; timeouts honoured since v4.22, hashicorp/terraform-provider-aws#16012).
+            # the deployment does not settle within the create/update timeouts
+            # (terraform-provider-aws: aws_ecs_service wait_for_steady_state; timeouts honoured
+            # since v4.22, hashicorp/terraform-provider-aws#16012). A circuit-breaker rollback
+            # settles too (on the old task definition), so the update then still succeeds
+            # (pulumi/pulumi-aws#4487, hashicorp/terraform-provider-aws#19519): the deploy
+            # workflow checks the PRIMARY deployment against the ecsDeployments export.
             wait_for_steady_state=args.wait_for_steady_state,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -125,6 +125,14 @@ def test_the_private_api_admits_443_from_the_named_networks_and_groups_to_the_cl
             "description": ANY,
         },
     }
+    # The Kubernetes objects wait for those rules: their component depends on them, and a child is
+    # registered only once its parent is (the SDK awaits the parent's URN), so the deployer reaches
+    # the API before anything is applied through it.
+    api_rules = {r.urn for r in rec.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                 if r.name.startswith("k8s-api-")}  # fmt: skip
+    storage = rec.only("efs-platform:index:EfsCsiStorage")
+    assert api_rules <= set(storage.dependencies)
+    assert all(r.parent == storage.urn for r in rec.resources if r.type.startswith("kubernetes:core/v1:Namespace"))
     # Nothing is admitted unless named.
     assert not [r for r in run_platform(EKS_ON).of_type(
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") if r.name.startswith("k8s-api-")]  # fmt: skip

@@ -503,3 +503,13 @@ def test_image_tag_and_build_context_together_are_refused() -> None:
             "efs-platform",
             {"aws:region": "eu-west-1", "efs-platform:buildContext": "app", "efs-platform:imageTag": "3f2a9c1"},
         )
+
+
+def test_the_stack_exports_the_task_definition_each_service_deployed() -> None:
+    """The deploy workflow compares these with each service's PRIMARY deployment: a rollback
+    that pulumi up reports as success is caught there."""
+    rec = run_platform({})
+    service = rec.only("aws:ecs/service:Service")
+    task = rec.only("aws:ecs/taskDefinition:TaskDefinition")
+    assert rec.outputs["ecsDeployments"] == {service.outputs["name"]: task.outputs["arn"]}
+    assert service.inputs["taskDefinition"] == task.outputs["arn"]

@@ -224,6 +224,8 @@ def test_prod_runs_the_image_dev_built_by_digest_and_never_rebuilds() -> None:
     assert build["if"] == "inputs.promote-from == ''"
     promote = next(s for s in job["steps"] if "imagetools create" in s.get("run", ""))
     assert promote["if"] == "inputs.promote-from != ''"
+    # A single-platform image copied without --prefer-index=false is wrapped in a new index: a new digest.
+    assert "imagetools create --prefer-index=false" in promote["run"]
     (up,) = [s for s in job["steps"] if s.get("name") == "pulumi up with the policy pack"]
     assert "efs-platform:image" in up["with"]["config-map"] and "steps.digest.outputs.image" in up["with"]["config-map"]
     assert job["outputs"]["image"] == "${{ steps.digest.outputs.image }}"
@@ -254,3 +256,15 @@ def test_zizmor_auditor_findings_are_never_suppressed_without_a_reason() -> None
         for line in path.read_text().splitlines():
             if "zizmor: ignore" in line:
                 assert re.search(r"zizmor: ignore\[[\w-]+\]\s*[-—:]\s*\S.{10,}", line), f"{path.name}: {line.strip()}"
+
+
+def test_a_rolled_back_deployment_fails_the_deploy() -> None:
+    """pulumi up succeeds when the ECS circuit breaker rolls a deployment back; the job then
+    checks each service's PRIMARY deployment against the task definitions the update deployed."""
+    job = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")["jobs"]["deploy"]
+    names = [s.get("id") or s.get("name") for s in job["steps"]]
+    check = job["steps"][-1]
+    assert names.index("up") == len(names) - 2
+    assert check["env"]["DEPLOYMENTS"] == "${{ steps.up.outputs.ecsDeployments }}"
+    assert check["env"]["CLUSTER"] == "${{ steps.up.outputs.clusterName }}"
+    assert "PRIMARY" in check["run"] and "COMPLETED" in check["run"] and 'exit "$status"' in check["run"]
