@@ -15,6 +15,7 @@ turns an Args error, which names an Args field, into one that names the config k
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -182,8 +183,14 @@ def _read(key: str, kind: str, raw: str) -> Any:
             raise ConfigError(key, raw, "must be a list of strings, e.g. [ecr.api, logs]")
         return tuple(value)
     if kind == _MAP:
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        if not isinstance(value, dict):
             raise ConfigError(key, raw, "must be a map of names to strings")
+        for name, item in value.items():
+            if not isinstance(item, str):
+                # YAML reads PORT: 8080 as a number and `on` as true; ECS takes strings only.
+                raise ConfigError(
+                    f"{key}.{name}", item, f"must be a string: quote it in the stack file ({name}: \"{item}\")"
+                )
         return value
     # access points: {name: {uid, gid, path, permissions}}
     if not isinstance(value, dict) or not value:
@@ -244,10 +251,19 @@ def parse(project: str, config: Mapping[str, str], secret_keys: frozenset[str] =
 
 def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     prefix = f"{project}:"
+    for key in sorted(config):
+        namespace, _, name = key.partition(":")
+        if namespace != project and difflib.get_close_matches(namespace, [project], n=1, cutoff=0.8):
+            # A misspelt project prefix would leave the value unread (another namespace is not ours).
+            raise ConfigError(key, config[key], f"unknown namespace '{namespace}': did you mean '{prefix}{name}'?")
     unknown = sorted(k for k in config if k.startswith(prefix) and k[len(prefix) :] not in _KEYS)
     if unknown:
+        close = difflib.get_close_matches(unknown[0][len(prefix) :], list(_KEYS), n=1, cutoff=0.6)
+        hint = f"did you mean '{prefix}{close[0]}'? " if close else ""
         raise ConfigError(
-            unknown[0], config[unknown[0]], "unknown config key; the project's keys are " + ", ".join(sorted(_KEYS))
+            unknown[0],
+            config[unknown[0]],
+            f"unknown config key; {hint}the project's keys are " + ", ".join(sorted(_KEYS)),
         )
 
     region = config.get("aws:region")
@@ -300,6 +316,9 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     )
     eks = _build(prefix, "eks", EksClusterArgs, {"vpc_id": UNWIRED, "private_subnet_ids": (UNWIRED,), **groups["eks"]})
     eks_enabled = main.get("eks_enabled", False)
+    for flag, field in (("eks.dynamicProvisioning", groups["eks_storage"]), ("eks.nodeGroup", groups["eks"])):
+        if not eks_enabled and field.get(_KEYS[flag][2]) is True:
+            raise ConfigError(prefix + flag, True, f"has no effect without {prefix}eks.enabled: true; set both or neither")
     eks_access_point = main.get("eks_access_point")
     if eks_access_point is None:
         # EKS Fargate pods mount without an IAM identity, so their access point is granted to

@@ -30,6 +30,8 @@ Fargate pods and managed nodes use the cluster security group; give it to the fi
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import json
 import re
@@ -37,6 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import botocore.session
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
@@ -61,6 +64,12 @@ _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 # EC2 security group ids: sg- and 8 or 17 hex digits.
 _SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
+
+
+@functools.cache
+def ec2_instance_types() -> frozenset[str]:
+    """Every instance type EC2's API accepts: the InstanceType enum of botocore's EC2 model."""
+    return frozenset(botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum)
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,16 @@ class EksClusterArgs:
         require_one_of("log_retention_days", self.log_retention_days, LOG_RETENTION_DAYS)
         if not self.node_instance_types or not all(_INSTANCE_TYPE.match(t) for t in self.node_instance_types):
             raise ArgumentError("node_instance_types", list(self.node_instance_types), "must be EC2 instance types")
+        for instance_type in self.node_instance_types:
+            if instance_type not in ec2_instance_types():
+                close = difflib.get_close_matches(instance_type, sorted(ec2_instance_types()), n=1)
+                raise ArgumentError(
+                    "node_instance_types",
+                    instance_type,
+                    "is not an EC2 instance type"
+                    + (f": did you mean {close[0]}?" if close else "")
+                    + " (EC2's own list, botocore's InstanceType enum)",
+                )
         require_int_range("node_min_size", self.node_min_size, 1, 100)
         require_int_range("node_max_size", self.node_max_size, self.node_min_size, 100)
 

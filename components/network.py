@@ -21,11 +21,14 @@ order. Growing ``az_count`` adds subnets without renumbering (and so replacing) 
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Literal
 
+import botocore.session
 import pulumi
 import pulumi_aws as aws
 
@@ -50,6 +53,21 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
+
+#: PrivateLink endpoint services whose first label is no botocore service or endpoint prefix
+#: ("AWS services that integrate with AWS PrivateLink",
+#: https://docs.aws.amazon.com/vpc/latest/privatelink/aws-services-privatelink-support.html).
+_PRIVATELINK_ONLY = frozenset({"ssmmessages", "ec2messages", "execute-api", "ecs-agent", "ecs-telemetry"})
+
+
+@functools.cache
+def aws_service_names() -> frozenset[str]:
+    """AWS's own service names and endpoint prefixes (botocore's models and endpoints data), plus
+    the PrivateLink-only names: the first label of an interface endpoint's service name is one."""
+    session = botocore.session.get_session()
+    prefixes = {name for partition in session.get_data("endpoints")["partitions"] for name in partition["services"]}
+    return frozenset(session.get_available_services()) | prefixes | _PRIVATELINK_ONLY
+
 
 _ENDPOINT_SERVICE = re.compile(r"^[a-z0-9-]+(\.[a-z0-9-]+)*$")
 
@@ -112,6 +130,16 @@ class NetworkArgs:
             if not _ENDPOINT_SERVICE.match(service):
                 raise ArgumentError(
                     "interface_endpoints", service, "must be a service name such as ecr.api, ecr.dkr, logs or sts"
+                )
+            known = aws_service_names()
+            if service.split(".")[0] not in known:
+                close = difflib.get_close_matches(service.split(".")[0], sorted(known), n=1)
+                hint = f"did you mean {close[0]}? " if close else ""
+                raise ArgumentError(
+                    "interface_endpoints",
+                    service,
+                    f"is not an AWS service: {hint}name it as the endpoint service com.amazonaws.<region>.<name> "
+                    "does (ecr.api, ecr.dkr, logs, sts, secretsmanager, ssm, kms...)",
                 )
             if service == "s3":
                 raise ArgumentError(

@@ -9,6 +9,7 @@ checks them, so a stack file with ``azCount: three`` fails here too.
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,9 +58,29 @@ def _without_secure(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML as the Pulumi CLI reads it: a key given twice in one mapping is an error (go-yaml v3:
+    "mapping key ... already defined at line N"), where PyYAML would silently keep the last."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"mapping key {key!r} already defined at line {seen[key] + 1}", key_node.start_mark
+                )
+            seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep)
+
+
+#: The top-level keys of a stack file (the CLI's ProjectStack: pkg/workspace/project.go).
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
+
+
 def _yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader) or {}  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         raise ProjectError(f"{path}: not valid YAML: {e}") from None
     if not isinstance(data, dict):
@@ -155,6 +176,14 @@ def load(program_dir: Path, stack: str) -> StackConfig:
         if known:
             raise ProjectError(f"no stack config {stack_file.name} in {config_dir}; stacks here: {', '.join(known)}")
     stack_doc = {} if missing else _yaml(stack_file)
+    for key in stack_doc:
+        if key not in STACK_FILE_KEYS:
+            close = difflib.get_close_matches(str(key), STACK_FILE_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise ProjectError(
+                f"{stack_file.name}: unknown top-level key '{key}': {hint}a stack file holds "
+                + ", ".join(STACK_FILE_KEYS)
+            )
 
     declared: dict[str, dict[str, Any]] = {}
     raw: dict[str, Any] = {}

@@ -293,3 +293,18 @@ def test_a_bad_secret_config_value_is_named_but_never_shown(project_copy: Path) 
     stderr = _error(preview_cli("--stack", "sec", "--program", project_copy))
     assert "efs-platform:certificateArn=[secret]" in stderr
     assert "offline-secret-placeholder" not in stderr
+
+
+def test_a_key_given_twice_in_a_stack_file_exits_2_naming_it(project_copy: Path) -> None:
+    """PyYAML keeps the last of two equal keys; the CLI's YAML reader refuses them, and so does this."""
+    (project_copy / "Pulumi.bad.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  efs-platform:azCount: 2\n  efs-platform:azCount: 3\n"
+    )
+    stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
+    assert "mapping key 'efs-platform:azCount' already defined at line 3" in stderr
+
+
+def test_a_misspelt_top_level_key_exits_2_with_what_a_stack_file_holds(project_copy: Path) -> None:
+    (project_copy / "Pulumi.bad.yaml").write_text("conifg:\n  aws:region: eu-west-1\n")
+    stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
+    assert "unknown top-level key 'conifg': did you mean 'config'?" in stderr and "secretsprovider" in stderr

@@ -198,7 +198,7 @@ def test_values_are_typed() -> None:
         ({"eks.nodeMinSize": "3", "eks.nodeMaxSize": "2"}, "eks.nodeMaxSize", "from 3 to 100"),
         ({"eks.replicas": "0"}, "eks.replicas", "from 1 to 50"),
         (
-            {"eks.dynamicProvisioning": "true"},
+            {"eks.enabled": "true", "eks.dynamicProvisioning": "true"},
             "eks.dynamicProvisioning / efs-platform:eks.nodeGroup",
             "EKS Fargate supports only static provisioning",
         ),
@@ -288,7 +288,7 @@ def test_public_endpoint_open_to_the_world_needs_the_explicit_opt_out() -> None:
 
 
 def test_dynamic_provisioning_with_the_node_group() -> None:
-    s = parse(**{"eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"})
+    s = parse(**{"eks.enabled": "true", "eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"})
     assert s.eks_storage.dynamic_provisioning and s.eks_storage.ec2_nodes
 
 
@@ -343,3 +343,40 @@ def test_the_sample_image_is_pinned_by_digest_and_configurable() -> None:
     mine = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer:2@sha256:" + "0f" * 32
     assert parse(**{"eks.sampleImage": mine}).eks_storage.image == mine
     assert parse(**{"eks.sampleImage": "localhost:5000/w@sha256:" + "1" * 64}).eks_storage.image.startswith("localhost")
+
+
+@pytest.mark.parametrize(
+    ("config", "key", "fragment"),
+    [
+        ({"efs-platfrom:cpu": "512"}, "efs-platfrom:cpu", "did you mean 'efs-platform:cpu'?"),
+        ({"efs_platform:natStrategy": "none"}, "efs_platform:natStrategy", "did you mean 'efs-platform:natStrategy'?"),
+        ({P + "natStrateg": "none"}, P + "natStrateg", "did you mean 'efs-platform:natStrategy'?"),
+        ({P + "eks.enable": "true"}, P + "eks.enable", "did you mean 'efs-platform:eks.enabled'?"),
+    ],
+    ids=["prefix", "prefix-underscore", "key", "dotted-key"],
+)
+def test_a_misspelt_prefix_or_key_is_named_with_a_suggestion(config: dict[str, str], key: str, fragment: str) -> None:
+    with pytest.raises(settings.ConfigError) as raised:
+        settings.parse("efs-platform", {"aws:region": "eu-west-1", **config})
+    assert f"{key}=" in str(raised.value) and fragment in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"environment": json.dumps({"PORT": 8080})}, "environment.PORT", 'quote it in the stack file (PORT: "8080")'),
+        ({"environment": json.dumps({"DEBUG": True})}, "environment.DEBUG", "must be a string"),
+        ({"eks.dynamicProvisioning": "true"}, "eks.dynamicProvisioning", "without efs-platform:eks.enabled: true"),
+        ({"eks.nodeGroup": "true"}, "eks.nodeGroup", "without efs-platform:eks.enabled: true"),
+        ({"interfaceEndpoints": '["auto", "log"]'}, "interfaceEndpoints", "not an AWS service: did you mean logs?"),
+        (
+            {"eks.enabled": "true", "eks.nodeGroup": "true", "eks.nodeInstanceTypes": '["m6i.lrge"]'},
+            "eks.nodeInstanceTypes",
+            "is not an EC2 instance type: did you mean m6i.large?",
+        ),
+    ],
+    ids=["env-number", "env-bool", "dynamic-without-eks", "nodes-without-eks", "endpoint-not-aws", "instance-type"],
+)
+def test_config_mistakes_that_used_to_pass_are_named(values: dict[str, str], key: str, fragment: str) -> None:
+    message = error(**values)
+    assert f"{P}{key}" in message and fragment in message, message
