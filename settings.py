@@ -189,7 +189,7 @@ def _read(key: str, kind: str, raw: str) -> Any:
             if not isinstance(item, str):
                 # YAML reads PORT: 8080 as a number and `on` as true; ECS takes strings only.
                 raise ConfigError(
-                    f"{key}.{name}", item, f"must be a string: quote it in the stack file ({name}: \"{item}\")"
+                    f"{key}.{name}", item, f'must be a string: quote it in the stack file ({name}: "{item}")'
                 )
         return value
     # access points: {name: {uid, gid, path, permissions}}
@@ -316,9 +316,12 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     )
     eks = _build(prefix, "eks", EksClusterArgs, {"vpc_id": UNWIRED, "private_subnet_ids": (UNWIRED,), **groups["eks"]})
     eks_enabled = main.get("eks_enabled", False)
-    for flag, field in (("eks.dynamicProvisioning", groups["eks_storage"]), ("eks.nodeGroup", groups["eks"])):
-        if not eks_enabled and field.get(_KEYS[flag][2]) is True:
-            raise ConfigError(prefix + flag, True, f"has no effect without {prefix}eks.enabled: true; set both or neither")
+    for flag in ("eks.dynamicProvisioning", "eks.nodeGroup"):
+        _, group, name = _KEYS[flag]
+        if not eks_enabled and groups[group].get(name) is True:
+            raise ConfigError(
+                prefix + flag, True, f"has no effect without {prefix}eks.enabled: true; set both or neither"
+            )
     eks_access_point = main.get("eks_access_point")
     if eks_access_point is None:
         # EKS Fargate pods mount without an IAM identity, so their access point is granted to
