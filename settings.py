@@ -26,6 +26,7 @@ from typing import Any
 import pulumi
 import pulumi.runtime
 
+from components import image_ref
 from components._validation import ArgumentError
 from components.efs_csi_storage import EfsCsiStorageArgs
 from components.eks_cluster import EksClusterArgs
@@ -359,6 +360,35 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             )
         )
     network = _build(prefix, "network", NetworkArgs, {**groups["network"], "interface_endpoints": endpoints})
+    image = main.get("image")
+    if image is not None:
+        if not image_ref.is_valid(image):
+            raise ConfigError(
+                prefix + "image",
+                image,
+                "must be an image reference: [registry[:port]/]repository[:tag][@sha256:<digest>] "
+                "(the repository in lower case)",
+            )
+        if registry.build_context:
+            raise ConfigError(
+                prefix + "image",
+                image,
+                f"runs instead of the image built from {prefix}buildContext, which would then be built for nothing: "
+                "unset one",
+            )
+    if network.nat_strategy == "none":
+        # Without NAT the private subnets reach ECR only (its endpoints and the S3 gateway).
+        pulls = [(prefix + "image", image)] if image is not None else []
+        if eks_enabled:
+            pulls.append((prefix + "eks.sampleImage", eks_storage.image))
+        for key, reference in pulls:
+            if not image_ref.is_ecr(reference):
+                raise ConfigError(
+                    key,
+                    reference,
+                    f"is pulled from {image_ref.registry(reference)}, which {prefix}natStrategy: none leaves no route "
+                    "to: use an ECR image (or an ECR pull-through cache rule) or a NAT strategy",
+                )
     if registry.build_context and "image_tag" in groups["registry"]:
         raise ConfigError(
             prefix + "imageTag",

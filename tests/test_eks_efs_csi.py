@@ -32,7 +32,13 @@ STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 CSI_DRIVER = "kubernetes:storage.k8s.io/v1:CSIDriver"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 NAMESPACE = "kubernetes:core/v1:Namespace"
-EKS_ON = {"eks.enabled": "true"}
+# On the dev stack (no NAT) the sample image must come from ECR: here an ECR pull-through cache
+# of Docker Hub's busybox, the same digest as the default.
+ECR_BUSYBOX = (
+    "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/busybox:1.37"
+    "@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
+)
+EKS_ON = {"eks.enabled": "true", "eks.sampleImage": ECR_BUSYBOX}
 WITH_NODES = {**EKS_ON, "eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"}
 
 
@@ -358,10 +364,9 @@ def test_writers_run_as_the_access_point_user_non_root_with_requests(fargate: Re
         "capabilities": {"drop": ["ALL"]},
     }
     assert container["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi"}
-    # Pinned by digest (docker-library/repo-info's busybox:1.37 index digest): no tag can move it.
-    assert container["image"] == (
-        "docker.io/library/busybox:1.37@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0"
-    )
+    # The image the stack names, pinned by digest (docker-library/repo-info's busybox:1.37 index
+    # digest, here through the ECR pull-through cache a stack without NAT needs): no tag can move it.
+    assert container["image"] == ECR_BUSYBOX
     assert container["volumeMounts"] == [{"name": "shared", "mountPath": "/data"}]
     assert pod["volumes"] == [{"name": "shared", "persistentVolumeClaim": {"claimName": "shared-efs"}}]
     # Each replica writes its own file on the shared volume.

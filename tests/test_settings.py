@@ -42,6 +42,14 @@ SM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
 SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
 
 
+# EKS without NAT: its sample image must come from ECR (a pull-through cache here).
+NO_NAT_EKS = {
+    "eks.enabled": "true",
+    "natStrategy": "none",
+    "eks.sampleImage": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/busybox@sha256:" + "b" * 64,
+}
+
+
 @pytest.mark.parametrize(
     ("values", "extra"),
     [
@@ -50,9 +58,9 @@ SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
         ({"repositoryCredentialsSecretArn": SM}, ("secretsmanager",)),
         ({"eks.enabled": "true"}, ()),  # Fargate pods: no IAM identity, no STS
         ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "single"}, ("sts",)),
-        ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "none"}, ("sts", "ec2")),
+        ({**NO_NAT_EKS, "eks.nodeGroup": "true"}, ("sts", "ec2")),
         (
-            {"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "none", "eks.dynamicProvisioning": "true"},
+            {**NO_NAT_EKS, "eks.nodeGroup": "true", "eks.dynamicProvisioning": "true"},
             ("sts", "ec2", "elasticfilesystem"),
         ),
         ({"interfaceEndpoints": '["auto", "kms"]'}, ("kms",)),
@@ -380,3 +388,31 @@ def test_a_misspelt_prefix_or_key_is_named_with_a_suggestion(config: dict[str, s
 def test_config_mistakes_that_used_to_pass_are_named(values: dict[str, str], key: str, fragment: str) -> None:
     message = error(**values)
     assert f"{P}{key}" in message and fragment in message, message
+
+
+ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/efs-platform/dev/app:3f2a9c1"
+
+
+@pytest.mark.parametrize(
+    ("values", "key", "fragment"),
+    [
+        ({"image": "Nginx:latest"}, "image", "must be an image reference"),
+        ({"image": "nginx:la test"}, "image", "must be an image reference"),
+        ({"image": "nginx@sha256:abc"}, "image", "must be an image reference"),
+        ({"image": ECR_IMAGE, "buildContext": "app"}, "image", "built for nothing"),
+        ({"natStrategy": "none", "image": "nginxinc/nginx-unprivileged:1.29"}, "image", "docker.io"),
+        ({"natStrategy": "none", "image": "ghcr.io/acme/app:1"}, "image", "ghcr.io, which"),
+        ({"natStrategy": "none", "eks.enabled": "true"}, "eks.sampleImage", "docker.io, which"),
+    ],
+    ids=["upper-case", "space", "bad-digest", "image-and-build", "hub-without-nat", "ghcr-without-nat", "eks-hub"],
+)
+def test_images_that_cannot_be_pulled_are_refused(values: dict[str, str], key: str, fragment: str) -> None:
+    message = error(**values)
+    assert f"{P}{key}=" in message and fragment in message, message
+
+
+def test_images_that_can_be_pulled_pass() -> None:
+    assert parse(natStrategy="none", image=ECR_IMAGE).image == ECR_IMAGE
+    assert parse(natStrategy="single", image="ghcr.io/acme/app:1@sha256:" + "a" * 64).image.startswith("ghcr.io")
+    ecr_sample = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/busybox@sha256:" + "b" * 64
+    assert parse(**{"natStrategy": "none", "eks.enabled": "true", "eks.sampleImage": ecr_sample}).eks_enabled
