@@ -39,15 +39,28 @@ def test_defaults_are_the_secure_ones() -> None:
 
 
 SM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+
+
+SUBNETS = '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]'
+VPC = "vpc-0123456789abcdef0"
+
+
+def svc(name: str = "web", **keys: object) -> str:
+    """A ``services`` value with one service (a web service on port 80; ``port=None``: a worker)."""
+    return json.dumps({name: {k: v for k, v in {"port": 80, **keys}.items() if v is not None}})
+
+
 SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
 
 
 @pytest.mark.parametrize(
     ("values", "extra"),
     [
-        ({"secrets": json.dumps({"DB": SM})}, ("secretsmanager",)),
-        ({"secrets": json.dumps({"TOKEN": SSM})}, ("ssm",)),
-        ({"repositoryCredentialsSecretArn": SM}, ("secretsmanager",)),
+        ({"services": svc(secrets={"DB": SM})}, ("secretsmanager",)),
+        ({"services": svc(secrets={"TOKEN": SSM})}, ("ssm",)),
+        ({"services": svc(repositoryCredentialsSecretArn=SM)}, ("secretsmanager",)),
+        # Every service's secrets count, a worker's too.
+        ({"services": json.dumps({"web": {"port": 80}, "worker": {"secrets": {"T": SSM}}})}, ("ssm",)),
         ({"eks.enabled": "true"}, ()),  # Fargate pods: no IAM identity, no STS
         ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "single"}, ("sts",)),
         ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "none"}, ("sts", "ec2")),
@@ -57,24 +70,36 @@ SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
         ),
         ({"interfaceEndpoints": '["auto", "kms"]'}, ("kms",)),
     ],
-    ids=["secretsmanager", "ssm", "registry-credentials", "eks-fargate", "irsa", "nodes-no-nat", "dynamic", "added"],
+    ids=[
+        "secretsmanager",
+        "ssm",
+        "registry-credentials",
+        "worker-secret",
+        "eks-fargate",
+        "irsa",
+        "nodes-no-nat",
+        "dynamic",
+        "added",
+    ],
 )
 def test_interface_endpoints_are_the_ones_the_stack_uses(values: dict[str, str], extra: tuple[str, ...]) -> None:
     assert parse(**values).network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", *extra)
 
 
 def test_an_explicit_endpoint_list_is_taken_as_given() -> None:
-    s = parse(interfaceEndpoints='["ecr.api", "ecr.dkr"]', secrets=json.dumps({"DB": SM}))
+    s = parse(interfaceEndpoints='["ecr.api", "ecr.dkr"]', services=svc(secrets={"DB": SM}))
     assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr")
 
 
 def test_pulumi_yaml_declares_every_key_with_the_same_default() -> None:
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     # Map-valued keys cannot be declared (the project schema has no object type).
-    maps = {"accessPoints", "environment", "secrets"}
+    maps = {"accessPoints", "services"}
     assert set(declared) == set(settings._KEYS) - maps
     assert {
-        key for key, (kind, _, _) in settings._KEYS.items() if kind in (settings._MAP, settings._ACCESS_POINTS)
+        key
+        for key, (kind, _, _) in settings._KEYS.items()
+        if kind in (settings._MAP, settings._ACCESS_POINTS, settings._SERVICES)
     } == maps
     assert all(spec["description"].strip() and "type" in spec for spec in declared.values())
     # The schema's defaults, passed as the CLI passes config, give the code's defaults.
@@ -135,32 +160,67 @@ def test_values_are_typed() -> None:
             "octal",
         ),
         ({"accessPoints": '{"app": {"uid": 1000}}'}, "accessPoints.app", "uid, gid, path"),
-        ({"efsAccessPoint": "logs"}, "efsAccessPoint", "one of accessPoints: app"),
-        ({"efsMountPath": "data"}, "efsMountPath", "absolute"),
-        ({"cpu": "300"}, "cpu", "one of 256, 512"),
-        ({"cpu": "256", "memory": "4096"}, "memory", "takes memory 512 to 2048"),
+        ({"services": svc(mounts=[{"accessPoint": "logs", "path": "/d"}])}, "services.web.mounts[0].accessPoint",
+         "one of accessPoints: app"),
+        ({"services": svc("worker", port=None, mounts=[{"accessPoint": "app", "path": "/d"},
+                                                       {"accessPoint": "nope", "path": "/e"}])},
+         "services.worker.mounts[1].accessPoint", "one of accessPoints: app"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "data"}])}, "services.web.mounts[0].path", "absolute"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "/d", "readOnly": "maybe"}])},
+         "services.web.mounts[0].readOnly", "true or false"),
+        ({"services": svc(mounts=[{"accessPoint": "app"}])}, "services.web.mounts[0]", "accessPoint, path"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "/tmp"}])}, "services.web.mounts",
+         "mount paths must be unique"),
+        ({"services": svc(cpu=300)}, "services.web.cpu", "one of 256, 512"),
+        ({"services": svc(cpu=256, memory=4096)}, "services.web.memory", "takes memory 512 to 2048"),
+        ({"services": svc(cpu="many")}, "services.web.cpu", "must be an integer"),
         ({"platformVersion": "1.3.0"}, "platformVersion", "1.4.0 or later"),
         ({"platformVersion": "latest"}, "platformVersion", "1.4.0 or later"),
-        ({"containerPort": "70000"}, "containerPort", "from 1 to 65535"),
-        ({"readonlyRootFilesystem": "yes"}, "readonlyRootFilesystem", "true or false"),
-        (
-            {"environment": '{"AWS_SECRET_ACCESS_KEY": "x"}'},
-            "environment.AWS_SECRET_ACCESS_KEY",
-            "never go in the environment",
-        ),
-        ({"environment": '{"KEY": "AKIAABCDEFGHIJKLMNOP"}'}, "environment.KEY", "never go in the environment"),
-        (
-            {"secrets": '{"DB": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"}'},
-            "secrets.DB",
-            "random suffix",
-        ),
-        (
-            {"repositoryCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub"},
-            "repositoryCredentialsSecretArn",
-            "random suffix",
-        ),
-        ({"minCount": "3", "maxCount": "2"}, "maxCount", "at least min_count"),
-        ({"desiredCount": "9"}, "desiredCount", "from 2 to 4"),
+        ({"services": svc(port=70000)}, "services.web.port", "from 1 to 65535"),
+        ({"services": svc(readonlyRootFilesystem="yes")}, "services.web.readonlyRootFilesystem", "true or false"),
+        ({"services": svc(environment={"AWS_SECRET_ACCESS_KEY": "x"})},
+         "services.web.environment.AWS_SECRET_ACCESS_KEY", "never go in the environment"),
+        ({"services": svc(environment={"KEY": "AKIAABCDEFGHIJKLMNOP"})}, "services.web.environment.KEY",
+         "never go in the environment"),
+        ({"services": svc(secrets={"DB": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"})},
+         "services.web.secrets.DB", "random suffix"),
+        ({"services": svc(repositoryCredentialsSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub")},
+         "services.web.repositoryCredentialsSecretArn", "random suffix"),
+        ({"services": svc(minCount=3, maxCount=2)}, "services.web.maxCount", "at least min_count"),
+        ({"services": svc(desiredCount=9)}, "services.web.desiredCount", "from 2 to 4"),
+        ({"services": svc(healthCheckPath="health")}, "services.web.healthCheckPath", "must start with /"),
+        ({"services": svc(command="sleep 1")}, "services.web.command", "list of strings"),
+        ({"services": svc(cpus=256)}, "services.web.cpus", "unknown key; a service takes image, port"),
+        ({"services": svc("Web")}, "services.Web", "service names are 1-20 of a-z"),
+        ({"services": svc("a-very-long-service-name")}, "services.a-very-long-service-name", "1-20"),
+        ({"services": '{"web": "nginx"}'}, "services", "map of service names"),
+        ({"services": svc(routing={"hosts": ["example"]})}, "services.web.routing.hosts", "at least one '.'"),
+        ({"services": svc(routing={"paths": ["api/*"]})}, "services.web.routing.paths", "starting with /"),
+        ({"services": svc(routing={"paths": ["/a", "/b", "/c", "/d"]})}, "services.web.routing.paths",
+         "at most 3 values"),
+        ({"services": svc(routing={"hosts": ["a.example.com", "b.example.com", "c.example.com"],
+                                   "paths": ["/a", "/b", "/c"]})}, "services.web.routing", "at most 5 values"),
+        ({"services": svc(routing={"paths": ["/*?", "/a*?", "/b*?"]})}, "services.web.routing", "at most 5 wildcards"),
+        ({"services": svc(routing={"path": ["/a"]})}, "services.web.routing", "hosts: [...], paths: [...]"),
+        ({"services": svc(routing={})}, "services.web.routing", "needs hosts or paths"),
+        ({"services": svc("worker", port=None, routing={"paths": ["/w"]})}, "services.worker.routing",
+         "needs a container port"),
+        ({"services": json.dumps({"a": {"port": 80}, "b": {"port": 80}})}, "services.b.routing",
+         "only one web service may omit routing"),
+        ({"services": json.dumps({"a": {"port": 80, "routing": {"paths": ["/x/*"]}},
+                                  "b": {"port": 80, "routing": {"paths": ["/x/*"]}}})}, "services.b.routing",
+         "routes the same hosts and paths as a"),
+        ({"vpcId": "vpc-123"}, "vpcId", "vpc- and 8 or 17 hex digits"),
+        ({"vpcId": "vpc-0123456789abcdef0"}, "privateSubnetIds", "2 to 6 private subnets"),
+        ({"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": '["subnet-1", "subnet-2"]'}, "privateSubnetIds",
+         "subnet- and 8 or 17 hex digits"),
+        ({"vpcId": VPC, "privateSubnetIds": SUBNETS},
+         "publicSubnetIds", "at least two AZs"),
+        ({"vpcId": VPC, "privateSubnetIds": SUBNETS,
+          "publicSubnetIds": '["subnet-0123456789abcdef0", "subnet-0123456789abcdef2"]'}, "publicSubnetIds",
+         "must not name a private subnet"),
+        ({"privateSubnetIds": SUBNETS}, "privateSubnetIds",
+         "needs efs-platform:vpcId"),
         ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificateArn", "ACM certificate"),
         ({"logRetentionDays": "31"}, "logRetentionDays", "one of 1, 3"),
         ({"eks.enabled": "yes"}, "eks.enabled", "true or false"),
@@ -212,7 +272,7 @@ def test_values_are_typed() -> None:
             "share the path /app with different uid",
         ),
     ],
-)
+)  # fmt: skip
 def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], key: str, fragment: str) -> None:
     message = error(**values)
     assert f"{P}{key}" in message
@@ -249,7 +309,7 @@ def test_shipped_stacks_are_valid(stack: str) -> None:
     s = settings.parse("efs-platform", stack_config(stack))
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
-    assert s.service.alb_deletion_protection is (stack == "prod")
+    assert s.ingress is not None and s.ingress.alb_deletion_protection is (stack == "prod")
 
 
 def test_eks_is_off_by_default_with_a_private_endpoint_and_static_volumes() -> None:
@@ -295,15 +355,15 @@ def test_dynamic_provisioning_with_the_node_group() -> None:
 def test_secret_values_are_the_leaves_of_the_secret_keys() -> None:
     config = {
         "aws:region": "eu-west-1",
-        P + "environment": json.dumps({"API_TOKEN": "tok-0123456789", "MODE": "on"}),
-        P + "containerPort": "8080",
+        P + "services": json.dumps(
+            {"web": {"port": 8080, "environment": {"API_TOKEN": "tok-0123456789", "MODE": "on"}}}
+        ),
     }
-    s = settings.parse("efs-platform", config, frozenset({P + "environment"}))
+    s = settings.parse("efs-platform", config, frozenset({P + "services"}))
     secrets = s.secret_values
     assert secrets.carries('[{"environment": [{"name": "API_TOKEN", "value": "tok-0123456789"}]}]')
     assert secrets.carries("on") and not secrets.carries("one")  # short values only as a whole
     assert not secrets.carries("API_TOKEN")  # a map's keys are not the secret
-    assert not secrets.carries(8080)  # containerPort was not set as a secret
     assert not settings.parse("efs-platform", config).secret_values
 
 
