@@ -918,8 +918,9 @@ class FargateService(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
-            # "only used when your service is configured to use a load balancer" (ECS API
-            # CreateService, healthCheckGracePeriodSeconds): a worker has none.
+            # The grace period covers load balancer and container health checks; "If you do not use
+            # any of the health checks, then healthCheckGracePeriodSeconds is unused" (ECS API
+            # CreateService). A worker has no load balancer, so it is left unset.
             health_check_grace_period_seconds=args.health_check_grace_seconds if load_balancers else None,
             propagate_tags="SERVICE",
             enable_execute_command=False,

@@ -403,3 +403,49 @@ def test_the_sample_image_is_pinned_by_digest_and_configurable() -> None:
     mine = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/tools/writer:2@sha256:" + "0f" * 32
     assert parse(**{"eks.sampleImage": mine}).eks_storage.image == mine
     assert parse(**{"eks.sampleImage": "localhost:5000/w@sha256:" + "1" * 64}).eks_storage.image.startswith("localhost")
+
+
+def test_without_services_the_stack_runs_one_web_service_with_the_old_defaults() -> None:
+    s = parse()
+    (name,) = s.services
+    web = s.services[name]
+    assert name == "web" and web.web and web.image is None
+    assert web.mounts == (settings.Mount("app", "/data", read_only=False),)
+    c, a = web.args.container, web.args
+    assert (c.name, c.port, c.user, c.readonly_root_filesystem, c.writable_paths) == ("app", 80, None, True, ("/tmp",))
+    assert (a.cpu, a.memory, a.desired_count, a.min_count, a.max_count, a.cpu_target_percent) == (256, 512, 2, 2, 4, 60)
+    assert a.health_check_path == "/" and a.routing is None
+    assert s.ingress is not None and s.existing_vpc is None
+
+
+def test_prod_runs_a_web_service_and_a_read_only_worker() -> None:
+    s = settings.parse("efs-platform", stack_config("prod"))
+    web, worker = s.services["web"], s.services["worker"]
+    assert web.web and web.args.container.port == 8080 and web.args.container.user == "101:101"
+    assert web.mounts == (settings.Mount("app", "/data"),)
+    assert not worker.web and worker.args.container.port is None
+    assert worker.image is not None and "@sha256:" in worker.image
+    assert worker.mounts == (settings.Mount("app", "/data", read_only=True),)
+
+
+def test_a_stack_of_workers_has_no_ingress_and_needs_no_public_subnets() -> None:
+    s = parse(
+        services=svc("batch", port=None),
+        vpcId=VPC,
+        privateSubnetIds=SUBNETS,
+    )
+    assert s.ingress is None
+    assert s.existing_vpc == settings.ExistingVpc(VPC, tuple(json.loads(SUBNETS)), ())
+
+
+def test_an_existing_vpc_places_the_alb_in_its_public_subnets() -> None:
+    public = '["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]'
+    s = parse(vpcId=VPC, privateSubnetIds=SUBNETS, publicSubnetIds=public)
+    assert s.existing_vpc is not None and s.existing_vpc.public_subnet_ids == tuple(json.loads(public))
+    assert s.ingress is not None and tuple(s.ingress.public_subnet_ids) == tuple(json.loads(public))
+
+
+def test_service_values_set_with_pulumi_config_set_path_are_strings() -> None:
+    """`pulumi config set --path 'efs-platform:services.web.cpu' 512` may store text."""
+    s = parse(services=svc(cpu="512", memory="1024", readonlyRootFilesystem="true"))
+    assert (s.services["web"].args.cpu, s.services["web"].args.memory) == (512, 1024)
