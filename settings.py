@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,14 @@ from components import image_ref
 from components._validation import ArgumentError
 from components.efs_csi_storage import EfsCsiStorageArgs
 from components.eks_cluster import EksClusterArgs
-from components.fargate_service import ContainerSettings, FargateServiceArgs
+from components.fargate_service import (
+    SERVICE_NAME,
+    ContainerSettings,
+    FargateClusterArgs,
+    FargateServiceArgs,
+    Routing,
+    WebIngressArgs,
+)
 from components.file_system import AccessPointSpec, SharedFileSystemArgs
 from components.image_volumes import writable_path_problems
 from components.network import DEFAULT_INTERFACE_ENDPOINTS, NetworkArgs
@@ -51,18 +59,55 @@ class ConfigError(pulumi.RunError):
 
 
 @dataclass(frozen=True)
+class Mount:
+    """A service's EFS mount: ``access_point`` (a key of accessPoints) at ``path``."""
+
+    access_point: str
+    path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """One entry of ``services``: the service's Args (cluster, network, image and ingress left
+    for ``__main__`` to wire), its own image if it names one, and its EFS mounts."""
+
+    args: FargateServiceArgs
+    image: str | None
+    """The service's image; ``None`` runs the stack's image (``image`` or the registry's)."""
+    mounts: tuple[Mount, ...]
+
+    @property
+    def web(self) -> bool:
+        """Has a container port: served by the stack's ALB."""
+        return self.args.container.port is not None
+
+
+@dataclass(frozen=True)
+class ExistingVpc:
+    """A VPC the stack uses instead of creating a network."""
+
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...]
+    public_subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class PlatformSettings:
     project: str
     region: str
     network: NetworkArgs
+    """The network to create; unused with :attr:`existing_vpc`."""
+    existing_vpc: ExistingVpc | None
     registry: ContainerRegistryArgs
     file_system: SharedFileSystemArgs
-    service: FargateServiceArgs
+    cluster: FargateClusterArgs
+    ingress: WebIngressArgs | None
+    """The shared ALB; ``None`` when no service has a port."""
+    services: Mapping[str, ServiceSettings]
     image: str | None
     """An explicit image reference to run instead of the registry's image."""
 
-    efs_access_point: str
-    efs_mount_path: str
     eks_enabled: bool
     eks: EksClusterArgs
     eks_storage: EfsCsiStorageArgs
@@ -71,8 +116,8 @@ class PlatformSettings:
     creates the cluster only, before the deployer can reach a private API endpoint."""
 
     eks_access_point: str
-    """The access point the EKS pods mount (by default ``<efs_access_point>-eks``, a twin of the
-    ECS service's on the same directory and POSIX user: they share the data)."""
+    """The access point the EKS pods mount (by default ``<first access point>-eks``, a twin of
+    the first of accessPoints on the same directory and POSIX user: they share the data)."""
 
     secret_values: SecretValues = dataclasses.field(default_factory=lambda: SecretValues(()))
     """The values of the keys set with ``pulumi config set --secret``: ``__main__`` registers
@@ -82,7 +127,11 @@ class PlatformSettings:
 # Project config keys (without the project namespace): (kind, group, Args field). Pulumi.yaml
 # declares the same keys with their defaults and descriptions; a test keeps the two in step.
 _INT, _STR, _BOOL, _LIST, _MAP, _ACCESS_POINTS = "integer", "string", "boolean", "array", "map", "access points"
+_SERVICES = "services"
 _KEYS: dict[str, tuple[str, str, str]] = {
+    "vpcId": (_STR, "main", "vpc_id"),
+    "privateSubnetIds": (_LIST, "main", "private_subnet_ids"),
+    "publicSubnetIds": (_LIST, "main", "public_subnet_ids"),
     "vpcCidr": (_STR, "network", "cidr_block"),
     "azCount": (_INT, "network", "az_count"),
     "subnetPrefixLength": (_INT, "network", "subnet_prefix_length"),
@@ -100,32 +149,15 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "efsTransitionToIa": (_STR, "file_system", "transition_to_ia"),
     "efsKmsKeyArn": (_STR, "file_system", "kms_key_arn"),
     "accessPoints": (_ACCESS_POINTS, "file_system", "access_points"),
-    "efsAccessPoint": (_STR, "main", "efs_access_point"),
-    "efsMountPath": (_STR, "main", "efs_mount_path"),
-    "containerName": (_STR, "container", "name"),
-    "containerPort": (_INT, "container", "port"),
-    "containerUser": (_STR, "container", "user"),
-    "environment": (_MAP, "container", "environment"),
-    "secrets": (_MAP, "container", "secrets"),
-    "readonlyRootFilesystem": (_BOOL, "container", "readonly_root_filesystem"),
-    "writablePaths": (_LIST, "container", "writable_paths"),
-    "repositoryCredentialsSecretArn": (_STR, "container", "repository_credentials_secret_arn"),
-    "repositoryCredentialsKmsKeyArn": (_STR, "container", "repository_credentials_kms_key_arn"),
-    "cpu": (_INT, "service", "cpu"),
-    "memory": (_INT, "service", "memory"),
-    "desiredCount": (_INT, "service", "desired_count"),
-    "minCount": (_INT, "service", "min_count"),
-    "maxCount": (_INT, "service", "max_count"),
-    "cpuTargetPercent": (_INT, "service", "cpu_target_percent"),
+    "services": (_SERVICES, "main", "services"),
     "platformVersion": (_STR, "service", "platform_version"),
-    "healthCheckPath": (_STR, "service", "health_check_path"),
     "healthCheckGraceSeconds": (_INT, "service", "health_check_grace_seconds"),
-    "certificateArn": (_STR, "service", "certificate_arn"),
-    "albDeletionProtection": (_BOOL, "service", "alb_deletion_protection"),
-    "albAccessLogs": (_BOOL, "service", "access_logs"),
-    "albAccessLogRetentionDays": (_INT, "service", "access_log_retention_days"),
-    "albWaf": (_BOOL, "service", "waf"),
     "logRetentionDays": (_INT, "service", "log_retention_days"),
+    "certificateArn": (_STR, "ingress", "certificate_arn"),
+    "albDeletionProtection": (_BOOL, "ingress", "alb_deletion_protection"),
+    "albAccessLogs": (_BOOL, "ingress", "access_logs"),
+    "albAccessLogRetentionDays": (_INT, "ingress", "access_log_retention_days"),
+    "albWaf": (_BOOL, "ingress", "waf"),
     "eks.enabled": (_BOOL, "main", "eks_enabled"),
     "eks.version": (_STR, "eks", "version"),
     "eks.publicAccessCidrs": (_LIST, "eks", "public_access_cidrs"),
@@ -146,8 +178,8 @@ _KEYS: dict[str, tuple[str, str, str]] = {
     "eks.sampleImage": (_STR, "eks_storage", "image"),
     "eks.dynamicProvisioning": (_BOOL, "eks_storage", "dynamic_provisioning"),
 }
-# An Args error names a field of its group (container errors say "container.<field>"); this
-# finds the key, keeping any path below the field ("accessPoints.app.uid").
+# An Args error names a field of its group; this finds the key, keeping any path below the
+# field ("accessPoints.app.uid").
 _FIELD_TO_KEY: dict[tuple[str, str], str] = {(group, field): key for key, (_, group, field) in _KEYS.items()}
 # EKS storage fields that settings derives from other keys.
 _FIELD_TO_KEY |= {
@@ -157,10 +189,39 @@ _FIELD_TO_KEY |= {
     ("eks_storage", "gid"): "eks.accessPoint",
 }
 
+# The keys of one entry of `services` (`services.<name>.<key>`): kind, and the Args field
+# (``container.`` for ContainerSettings, ``routing`` and ``mounts`` read here).
+_SERVICE_KEYS: dict[str, tuple[str, str]] = {
+    "image": (_STR, "image"),
+    "port": (_INT, "container.port"),
+    "containerName": (_STR, "container.name"),
+    "user": (_STR, "container.user"),
+    "command": (_LIST, "container.command"),
+    "environment": (_MAP, "container.environment"),
+    "secrets": (_MAP, "container.secrets"),
+    "readonlyRootFilesystem": (_BOOL, "container.readonly_root_filesystem"),
+    "writablePaths": (_LIST, "container.writable_paths"),
+    "repositoryCredentialsSecretArn": (_STR, "container.repository_credentials_secret_arn"),
+    "repositoryCredentialsKmsKeyArn": (_STR, "container.repository_credentials_kms_key_arn"),
+    "cpu": (_INT, "cpu"),
+    "memory": (_INT, "memory"),
+    "desiredCount": (_INT, "desired_count"),
+    "minCount": (_INT, "min_count"),
+    "maxCount": (_INT, "max_count"),
+    "cpuTargetPercent": (_INT, "cpu_target_percent"),
+    "healthCheckPath": (_STR, "health_check_path"),
+    "mounts": ("mounts", "efs_volumes"),
+    "routing": ("routing", "routing"),
+}
+_SERVICE_FIELD_TO_KEY = {f: k for k, (_, f) in _SERVICE_KEYS.items()}
+# What `services` holds when the stack does not set it: one web service, today's defaults.
+DEFAULT_SERVICE = "web"
+_VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+_SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 # Keys whose empty string means "not set" (the schema cannot default a string to null).
-_EMPTY_IS_UNSET = {"buildContext", "image", "efsKmsKeyArn", "containerUser", "repositoryCredentialsSecretArn",
-                   "repositoryCredentialsKmsKeyArn", "certificateArn", "eks.accessPoint"}  # fmt: skip
+_EMPTY_IS_UNSET = {"buildContext", "image", "efsKmsKeyArn", "certificateArn", "eks.accessPoint", "vpcId"}
 
 
 def _read(key: str, kind: str, raw: str) -> Any:
@@ -193,6 +254,10 @@ def _read(key: str, kind: str, raw: str) -> Any:
                     f"{key}.{name}", item, f'must be a string: quote it in the stack file ({name}: "{item}")'
                 )
         return value
+    if kind == _SERVICES:
+        if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
+            raise ConfigError(key, raw, "must be a map of service names to {image, port, cpu, memory, mounts, ...}")
+        return value
     # access points: {name: {uid, gid, path, permissions}}
     if not isinstance(value, dict) or not value:
         raise ConfigError(key, raw, "must be a map of access point names to {uid, gid, path, permissions}")
@@ -211,9 +276,9 @@ def _read(key: str, kind: str, raw: str) -> Any:
 
 
 def _key_for_field(prefix: str, group: str, field: str) -> str:
-    """``container.port`` -> ``<project>:containerPort``; ``access_points.app.uid`` ->
+    """``certificate_arn`` -> ``<project>:certificateArn``; ``access_points.app.uid`` ->
     ``<project>:accessPoints.app.uid``."""
-    head, _, rest = field.removeprefix("container.").partition(".")
+    head, _, rest = field.partition(".")
     key = _FIELD_TO_KEY.get((group, head))
     if key is None:
         return prefix + field
@@ -274,7 +339,7 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         raise ConfigError("aws:region", region, "must be an AWS region name such as eu-west-1")
 
     groups: dict[str, dict[str, Any]] = {
-        g: {} for g in ("network", "registry", "file_system", "container", "service", "main", "eks", "eks_storage")
+        g: {} for g in ("network", "registry", "file_system", "service", "ingress", "main", "eks", "eks_storage")
     }
     for key, (kind, group, field) in _KEYS.items():
         raw = config.get(prefix + key)
@@ -295,26 +360,21 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         SharedFileSystemArgs,
         {"vpc_id": UNWIRED, "subnet_ids": (UNWIRED,), **groups["file_system"]},
     )
-    container = _build(prefix, "container", ContainerSettings, {"image": UNWIRED, **groups["container"]})
     main = groups["main"]
     specs = {a.name: a for a in file_system.access_points}
-    access_point = main.get("efs_access_point", "app")
-    _require_access_point(prefix + "efsAccessPoint", access_point, specs)
-    mount_path = main.get("efs_mount_path", "/data")
-    if not mount_path.startswith("/") or mount_path == "/":
-        raise ConfigError(prefix + "efsMountPath", mount_path, "must be an absolute path below /")
-    service = _build(
-        prefix,
-        "service",
-        FargateServiceArgs,
-        {
-            "vpc_id": UNWIRED,
-            "private_subnet_ids": (UNWIRED,),
-            "public_subnet_ids": (UNWIRED,),
-            "container": container,
-            **groups["service"],
-        },
-    )
+    first_access_point = file_system.access_points[0].name
+    raw_services = main.get("services") or {
+        DEFAULT_SERVICE: {"port": 80, "mounts": [{"accessPoint": first_access_point, "path": "/data"}]}
+    }
+    services = {name: _service(prefix, name, spec, specs, groups["service"]) for name, spec in raw_services.items()}
+    _check_routes(prefix, services)
+    existing_vpc = _existing_vpc(prefix, main, any(s.web for s in services.values()))
+    ingress = None
+    if any(s.web for s in services.values()):
+        subnets = existing_vpc.public_subnet_ids if existing_vpc else (UNWIRED, UNWIRED)
+        ingress = _build(
+            prefix, "ingress", WebIngressArgs, {"vpc_id": UNWIRED, "public_subnet_ids": subnets, **groups["ingress"]}
+        )
     eks = _build(prefix, "eks", EksClusterArgs, {"vpc_id": UNWIRED, "private_subnet_ids": (UNWIRED,), **groups["eks"]})
     eks_enabled = main.get("eks_enabled", False)
     for flag in ("eks.dynamicProvisioning", "eks.nodeGroup"):
@@ -326,19 +386,19 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     eks_access_point = main.get("eks_access_point")
     if eks_access_point is None:
         # EKS Fargate pods mount without an IAM identity, so their access point is granted to
-        # anonymous clients. By default they get a twin of the ECS service's access point (same
-        # directory and POSIX user: the data is shared) and the ECS one stays IAM-only.
-        eks_access_point = f"{access_point}-eks"
+        # anonymous clients. By default they get a twin of the first access point (same
+        # directory and POSIX user: the data is shared) and the ECS ones stay IAM-only.
+        eks_access_point = f"{first_access_point}-eks"
         if eks_enabled and eks_access_point not in specs:
-            twin = replace(specs[access_point], name=eks_access_point)
+            twin = replace(specs[first_access_point], name=eks_access_point)
             try:
                 file_system = replace(file_system, access_points=(*file_system.access_points, twin))
             except ArgumentError as e:
-                raise ConfigError(prefix + "efsAccessPoint", access_point, f"{e}; set eks.accessPoint") from None
+                raise ConfigError(prefix + "accessPoints", first_access_point, f"{e}; set eks.accessPoint") from None
             specs[eks_access_point] = twin
     if eks_enabled or "eks_access_point" in main:
         _require_access_point(prefix + "eks.accessPoint", eks_access_point, specs)
-    pod_user = specs.get(eks_access_point, specs[access_point])
+    pod_user = specs.get(eks_access_point, specs[first_access_point])
     eks_storage = _build(
         prefix,
         "eks_storage",
@@ -353,10 +413,13 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             **groups["eks_storage"],
         },
     )
+    containers = [s.args.container for s in services.values()]
     if AUTO in endpoints:
         endpoints = tuple(
             dict.fromkeys(
-                e for e in (*endpoints_used(network, container, eks, eks_enabled, eks_storage), *endpoints) if e != AUTO
+                e
+                for e in (*endpoints_used(network, containers, eks, eks_enabled, eks_storage), *endpoints)
+                if e != AUTO
             )
         )
     network = _build(prefix, "network", NetworkArgs, {**groups["network"], "interface_endpoints": endpoints})
@@ -396,23 +459,30 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             f"names an image pushed outside Pulumi; with {prefix}buildContext the image is built and tagged "
             "with the content hash of the build context (IMMUTABLE tags cannot be pushed twice): unset one",
         )
-    if registry.build_context and main.get("image") is None and container.readonly_root_filesystem:
-        # The image is built here from a Dockerfile we can read: a non-root user must be able to
-        # write each writable path (components/image_volumes.py).
-        dockerfile_path = Path(registry.build_context) / "Dockerfile"
-        problems = writable_path_problems(dockerfile_path, container.writable_paths, container.user)
-        if problems:
-            raise ConfigError(prefix + "writablePaths", list(container.writable_paths), "; ".join(problems))
+    for name, service in services.items():
+        container = service.args.container
+        if registry.build_context and main.get("image") is None and service.image is None:
+            if not container.readonly_root_filesystem:
+                continue
+            # The image is built here from a Dockerfile we can read: a non-root user must be able
+            # to write each writable path (components/image_volumes.py).
+            dockerfile_path = Path(registry.build_context) / "Dockerfile"
+            problems = writable_path_problems(dockerfile_path, container.writable_paths, container.user)
+            if problems:
+                raise ConfigError(
+                    f"{prefix}services.{name}.writablePaths", list(container.writable_paths), "; ".join(problems)
+                )
     return PlatformSettings(
         project=project,
         region=region,
         network=network,
+        existing_vpc=existing_vpc,
         registry=registry,
         file_system=file_system,
-        service=service,
+        cluster=FargateClusterArgs(),
+        ingress=ingress,
+        services=services,
         image=main.get("image"),
-        efs_access_point=access_point,
-        efs_mount_path=mount_path,
         eks_enabled=eks_enabled,
         eks_kubernetes_objects=main.get("eks_kubernetes_objects", True),
         eks=eks,
@@ -421,13 +491,209 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
     )
 
 
+def _service_key(prefix: str, name: str, field: str) -> str:
+    """``container.environment.X`` of service ``worker`` -> ``<project>:services.worker.environment.X``;
+    ``platform_version`` (a stack-wide key) -> ``<project>:platformVersion``."""
+    for f, key in sorted(_SERVICE_FIELD_TO_KEY.items(), key=lambda item: -len(item[0])):
+        if field == f or field.startswith(f + "."):
+            return f"{prefix}services.{name}.{key}{field[len(f) :]}"
+    if field.startswith("container."):
+        return f"{prefix}services.{name}.{field.removeprefix('container.')}"
+    return _key_for_field(prefix, "service", field)
+
+
+def _typed(key: str, kind: str, value: Any) -> Any:
+    """A value of a structured key (``services.<name>.<key>``): JSON types, or the strings
+    ``pulumi config set --path`` stores."""
+    if kind == _INT:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ConfigError(key, value, "must be an integer")
+        return int(value) if isinstance(value, int) else _read(key, _INT, value)
+    if kind == _BOOL:
+        if isinstance(value, str):
+            return _read(key, _BOOL, value)
+        if not isinstance(value, bool):
+            raise ConfigError(key, value, "must be true or false")
+        return value
+    if kind == _STR:
+        if not isinstance(value, str):
+            raise ConfigError(key, value, "must be a string")
+        return value
+    if kind == _LIST:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, value, "must be a list of strings")
+        return tuple(value)
+    if not isinstance(value, dict):
+        raise ConfigError(key, value, "must be a map of names to strings")
+    for name, item in value.items():
+        if not isinstance(item, str):
+            # YAML reads PORT: 8080 as a number and `on` as true; ECS takes strings only.
+            raise ConfigError(f"{key}.{name}", item, f'must be a string: quote it in the stack file ({name}: "{item}")')
+    return value
+
+
+def _service(
+    prefix: str, name: str, spec: Mapping[str, Any], access_points: Mapping[str, AccessPointSpec], stack: dict[str, Any]
+) -> ServiceSettings:
+    """One entry of ``services``, validated, every error naming ``services.<name>.<key>``."""
+    base = f"{prefix}services.{name}"
+    if not SERVICE_NAME.match(name) or name.endswith("-"):
+        raise ConfigError(base, name, "service names are 1-20 of a-z, 0-9 and -, starting with a letter")
+    unknown = sorted(set(spec) - set(_SERVICE_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{base}.{unknown[0]}", spec[unknown[0]], "unknown key; a service takes " + ", ".join(_SERVICE_KEYS)
+        )
+    container: dict[str, Any] = {"image": UNWIRED, "port": None}
+    values: dict[str, Any] = dict(stack)
+    image = None
+    mounts: tuple[Mount, ...] = ()
+    routing = None
+    for key, raw in spec.items():
+        kind, field = _SERVICE_KEYS[key]
+        if key == "mounts":
+            mounts = _mounts(f"{base}.mounts", raw, access_points)
+        elif key == "routing":
+            routing = _routing(f"{base}.routing", raw)
+        elif key == "image":
+            image = _typed(f"{base}.image", _STR, raw) or None
+        elif field.startswith("container."):
+            value = _typed(f"{base}.{key}", kind, raw)
+            if value != "" or key not in ("user", "repositoryCredentialsSecretArn", "repositoryCredentialsKmsKeyArn"):
+                container[field.removeprefix("container.")] = value
+        else:
+            values[field] = _typed(f"{base}.{key}", kind, raw)
+    try:
+        args = FargateServiceArgs(
+            cluster_arn=UNWIRED,
+            cluster_name=UNWIRED,
+            vpc_id=UNWIRED,
+            private_subnet_ids=(UNWIRED,),
+            container=ContainerSettings(**container),
+            routing=routing,
+            **values,
+        )
+    except ArgumentError as e:
+        keys = " / ".join(_service_key(prefix, name, f) for f in e.fields)
+        raise ConfigError(keys, list(e.value) if isinstance(e.value, tuple) else e.value, e.allowed) from None
+    paths = [m.path for m in mounts]
+    if args.container.readonly_root_filesystem:
+        paths += list(args.container.writable_paths)
+    if len(set(paths)) != len(paths):
+        raise ConfigError(f"{base}.mounts", paths, "mount paths must be unique (EFS mounts and writablePaths)")
+    return ServiceSettings(args=args, image=image, mounts=mounts)
+
+
+def _mounts(key: str, raw: Any, access_points: Mapping[str, AccessPointSpec]) -> tuple[Mount, ...]:
+    if not isinstance(raw, list):
+        raise ConfigError(key, raw, "must be a list of {accessPoint, path, readOnly}")
+    mounts: list[Mount] = []
+    for i, entry in enumerate(raw):
+        at = f"{key}[{i}]"
+        if (
+            not isinstance(entry, dict)
+            or not {"accessPoint", "path"} <= set(entry)
+            or set(entry)
+            - {
+                "accessPoint",
+                "path",
+                "readOnly",
+            }
+        ):
+            raise ConfigError(at, entry, "must be {accessPoint, path[, readOnly]}")
+        access_point = _typed(f"{at}.accessPoint", _STR, entry["accessPoint"])
+        _require_access_point(f"{at}.accessPoint", access_point, access_points)
+        path = _typed(f"{at}.path", _STR, entry["path"])
+        if not path.startswith("/") or path == "/":
+            raise ConfigError(f"{at}.path", path, "must be an absolute path below /")
+        read_only = _typed(f"{at}.readOnly", _BOOL, entry.get("readOnly", False))
+        if access_point in [m.access_point for m in mounts]:
+            raise ConfigError(f"{at}.accessPoint", access_point, "is already mounted by this service")
+        mounts.append(Mount(access_point, path, read_only))
+    return tuple(mounts)
+
+
+def _routing(key: str, raw: Any) -> Routing:
+    if not isinstance(raw, dict) or set(raw) - {"hosts", "paths"}:
+        raise ConfigError(key, raw, "must be {hosts: [...], paths: [...]}")
+    values = {k: _typed(f"{key}.{k}", _LIST, v) for k, v in raw.items()}
+    try:
+        return Routing(**values)
+    except ArgumentError as e:
+        shown = list(e.value) if isinstance(e.value, tuple) else e.value
+        raise ConfigError(key + e.fields[0].removeprefix("routing"), shown, e.allowed) from None
+
+
+def _check_routes(prefix: str, services: Mapping[str, ServiceSettings]) -> None:
+    """What the shared ALB would refuse, named by key (WebIngress.attach checks the same)."""
+    defaults = [n for n, s in services.items() if s.web and s.args.routing is None]
+    if len(defaults) > 1:
+        raise ConfigError(
+            f"{prefix}services.{defaults[1]}.routing",
+            None,
+            f"only one web service may omit routing (the listener's default action) and {defaults[0]} does: "
+            f"give {defaults[1]} hosts or paths",
+        )
+    for name, s in services.items():
+        if s.args.routing is not None and not s.web:
+            raise ConfigError(f"{prefix}services.{name}.routing", None, "needs a port (a worker is not routed)")
+    routed = sorted((n, s.args.routing) for n, s in services.items() if s.args.routing is not None)
+    seen: dict[int, str] = {}
+    for name, routing in routed:
+        priority = routing.priority(name)
+        if priority in seen:
+            raise ConfigError(
+                f"{prefix}services.{name}",
+                name,
+                f"its listener rule priority {priority} (derived from the name) is {seen[priority]}'s: rename one",
+            )
+        seen[priority] = name
+    for (a, ra), (b, rb) in itertools.combinations(routed, 2):
+        if (set(ra.hosts), set(ra.paths)) == (set(rb.hosts), set(rb.paths)):
+            raise ConfigError(f"{prefix}services.{b}.routing", None, f"routes the same hosts and paths as {a}")
+
+
+def _existing_vpc(prefix: str, main: Mapping[str, Any], web: bool) -> ExistingVpc | None:
+    """``vpcId`` with its subnets, or None (the stack creates its network)."""
+    vpc_id = main.get("vpc_id")
+    private, public = main.get("private_subnet_ids", ()), main.get("public_subnet_ids", ())
+    if vpc_id is None:
+        for key, ids in (("privateSubnetIds", private), ("publicSubnetIds", public)):
+            if ids:
+                raise ConfigError(prefix + key, list(ids), f"needs {prefix}vpcId (the VPC these subnets are in)")
+        return None
+    if not _VPC_ID.match(vpc_id):
+        raise ConfigError(prefix + "vpcId", vpc_id, "must be a VPC id: vpc- and 8 or 17 hex digits")
+    for key, ids in (("privateSubnetIds", private), ("publicSubnetIds", public)):
+        for subnet in ids:
+            if not _SUBNET_ID.match(subnet):
+                raise ConfigError(prefix + key, list(ids), "must be subnet ids: subnet- and 8 or 17 hex digits")
+        if len(set(ids)) != len(ids):
+            raise ConfigError(prefix + key, list(ids), "must not repeat a subnet")
+    if not 2 <= len(private) <= 6:
+        raise ConfigError(
+            prefix + "privateSubnetIds",
+            list(private),
+            "with vpcId: 2 to 6 private subnets, one per AZ (mount targets and tasks go there)",
+        )
+    if web and len(public) < 2:
+        raise ConfigError(
+            prefix + "publicSubnetIds",
+            list(public),
+            "with vpcId and a service with a port: public subnets in at least two AZs (the ALB goes there)",
+        )
+    if set(private) & set(public):
+        raise ConfigError(prefix + "publicSubnetIds", list(public), "must not name a private subnet")
+    return ExistingVpc(vpc_id, tuple(private), tuple(public))
+
+
 AUTO = "auto"
 """In ``interfaceEndpoints``: the endpoints this stack uses (:func:`endpoints_used`)."""
 
 
 def endpoints_used(
     network: NetworkArgs,
-    container: ContainerSettings,
+    containers: Sequence[ContainerSettings],
     eks: EksClusterArgs,
     eks_enabled: bool,
     eks_storage: EfsCsiStorageArgs,
@@ -436,8 +702,9 @@ def endpoints_used(
     month per AZ, https://aws.amazon.com/privatelink/pricing/):
 
     * ``ecr.api``, ``ecr.dkr``, ``logs``: every task pulls its image and logs with awslogs;
-    * ``secretsmanager`` / ``ssm``: only when a container secret (or the private registry
-      credentials) is a Secrets Manager secret / an SSM parameter, which ECS fetches at start;
+    * ``secretsmanager`` / ``ssm``: only when a secret of any service's container (or its private
+      registry credentials) is a Secrets Manager secret / an SSM parameter, which ECS fetches at
+      start;
     * ``sts``: only with EKS nodes, whose EFS CSI controller assumes its role through IRSA
       (AssumeRoleWithWebIdentity); Fargate pods here use no IAM identity;
     * without NAT, EKS nodes also reach ``ec2`` (the kubelet and the CSI driver's instance
@@ -445,7 +712,7 @@ def endpoints_used(
       creates access points) - AWS "Deploy private clusters with limited internet access".
     """
     used = list(DEFAULT_INTERFACE_ENDPOINTS)
-    arns = [*container.secrets.values(), container.repository_credentials_secret_arn or ""]
+    arns = [arn for c in containers for arn in (*c.secrets.values(), c.repository_credentials_secret_arn or "")]
     if any(":secretsmanager:" in arn for arn in arns):
         used.append("secretsmanager")
     if any(":ssm:" in arn for arn in arns):
@@ -469,9 +736,7 @@ def _build(prefix: str, group: str, args_type: Callable[..., Any], values: dict[
     try:
         return args_type(**values)
     except ArgumentError as e:
-        keys = " / ".join(
-            _key_for_field(prefix, "container" if f.startswith("container.") else group, f) for f in e.fields
-        )
+        keys = " / ".join(_key_for_field(prefix, group, f) for f in e.fields)
         shown = e.value
         if isinstance(shown, (tuple, list)):
             shown = list(shown)
@@ -489,4 +754,4 @@ def load() -> PlatformSettings:
     )
 
 
-__all__ = ["UNWIRED", "ConfigError", "PlatformSettings", "load", "parse"]
+__all__ = ["UNWIRED", "ConfigError", "ExistingVpc", "Mount", "PlatformSettings", "ServiceSettings", "load", "parse"]

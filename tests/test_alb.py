@@ -10,7 +10,13 @@ import pytest
 
 import settings
 from components._access_logs import log_delivery_principal
-from components.fargate_service import ContainerSettings, FargateService, FargateServiceArgs
+from components.fargate_service import (
+    ContainerSettings,
+    FargateService,
+    FargateServiceArgs,
+    WebIngress,
+    WebIngressArgs,
+)
 from offline import engine, project
 from tests.conftest import ROOT, Recorded, run, run_platform
 
@@ -29,15 +35,30 @@ def prod() -> Recorded:
 
 
 def _service(**change: Any) -> Recorded:
-    """The component alone (no EFS volume: the service starts in the constructor)."""
+    """The ingress and one web service alone (no EFS volume)."""
     args: dict[str, Any] = {
         "vpc_id": "vpc-0123456789abcdef0",
-        "private_subnet_ids": ["subnet-0a", "subnet-0b"],
         "public_subnet_ids": ["subnet-1a", "subnet-1b"],
-        "container": ContainerSettings(image="nginx:1"),
         **change,
     }
-    return run(lambda: FargateService("web", FargateServiceArgs(**args)))
+
+    def program() -> None:
+        ingress = WebIngress("web", WebIngressArgs(**args))
+        service = FargateService(
+            "app",
+            FargateServiceArgs(
+                cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/c",
+                cluster_name="c",
+                vpc_id=args["vpc_id"],
+                private_subnet_ids=["subnet-0a", "subnet-0b"],
+                container=ContainerSettings(image="nginx:1"),
+                ingress=ingress,
+            ),
+        )
+        ingress.create_listeners()
+        service.start()
+
+    return run(program)
 
 
 def _alb_ingress(rec: Recorded) -> list[dict[str, Any]]:
@@ -65,13 +86,7 @@ def test_a_dualstack_alb_also_admits_ipv6() -> None:
 
 def test_unknown_address_type_is_refused_naming_the_field() -> None:
     with pytest.raises(ValueError, match="alb_ip_address_type='ipv6'"):
-        FargateServiceArgs(
-            vpc_id="v",
-            private_subnet_ids=["a"],
-            public_subnet_ids=["b"],
-            container=ContainerSettings(image="x"),
-            alb_ip_address_type="ipv6",
-        )
+        WebIngressArgs(vpc_id="v", public_subnet_ids=["a", "b"], alb_ip_address_type="ipv6")
 
 
 # -- access logs ---------------------------------------------------------------------------------
@@ -203,4 +218,5 @@ def test_dev_has_no_web_acl_and_the_key_turns_it_on(dev: Recorded) -> None:
 
 
 def test_waf_is_on_by_default() -> None:
-    assert settings.parse("efs-platform", {"aws:region": "eu-west-1"}).service.waf is True
+    ingress = settings.parse("efs-platform", {"aws:region": "eu-west-1"}).ingress
+    assert ingress is not None and ingress.waf is True

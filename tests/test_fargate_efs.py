@@ -10,6 +10,7 @@ from typing import Any
 
 import pulumi_aws as aws
 import pytest
+import yaml
 
 import settings
 from components import _ecs_model
@@ -18,7 +19,7 @@ from components.fargate_service import ContainerSettings, EfsVolume, FargateServ
 from components.file_system import AccessPointSpec, SharedFileSystem, SharedFileSystemArgs
 from components.registry import context_tag
 from offline import engine
-from tests.conftest import Recorded, run, run_platform
+from tests.conftest import ROOT, Recorded, run, run_platform, stack_config
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry/dockerhub-AbC123"
 DB_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-password-Zx9Qw1"
@@ -28,6 +29,15 @@ KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1
 @pytest.fixture(scope="module")
 def dev() -> Recorded:
     return run_platform()
+
+
+def web(**keys: Any) -> dict[str, str]:
+    """Config that changes the dev stack's web service (the other services as in the file)."""
+    services = settings.parse("efs-platform", stack_config("dev"))  # validated as shipped
+    assert list(services.services) == ["web"]
+    raw = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["efs-platform:services"]
+    raw["web"].update(keys)
+    return {"services": json.dumps(raw)}
 
 
 def container(rec: Recorded) -> dict[str, Any]:
@@ -304,11 +314,11 @@ def test_certificate_gives_https_with_tls12_and_a_redirect() -> None:
 
 def test_execution_role_reads_exactly_the_named_secrets_and_key() -> None:
     rec = run_platform(
-        {
-            "repositoryCredentialsSecretArn": SECRET,
-            "repositoryCredentialsKmsKeyArn": KEY,
-            "secrets": json.dumps({"DB_PASSWORD": DB_SECRET + ":password::"}),
-        }
+        web(
+            repositoryCredentialsSecretArn=SECRET,
+            repositoryCredentialsKmsKeyArn=KEY,
+            secrets={"DB_PASSWORD": DB_SECRET + ":password::"},
+        )
     )
     policy = next(p for p in rec.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "web-execution-secrets")
     execution = next(r for r in rec.of_type("aws:iam/role:Role") if r.name == "web-execution")
@@ -348,8 +358,8 @@ def _fs(**kwargs: Any) -> SharedFileSystemArgs:
 
 
 def _service(**kwargs: Any) -> FargateServiceArgs:
-    values: dict[str, Any] = {"vpc_id": "vpc-1", "private_subnet_ids": ["s-1"], "public_subnet_ids": ["s-2"],
-                              "container": ContainerSettings(image="x")}  # fmt: skip
+    values: dict[str, Any] = {"cluster_arn": "arn", "cluster_name": "c", "vpc_id": "vpc-1",
+                              "private_subnet_ids": ["s-1"], "container": ContainerSettings(image="x")}  # fmt: skip
     values.update(kwargs)
     return FargateServiceArgs(**values)
 

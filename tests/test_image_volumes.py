@@ -4,6 +4,7 @@ the user (ECS bind-mount docs). Checked on any Dockerfile the stack builds, and 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -65,20 +66,28 @@ def test_the_shipped_image_lets_each_stack_write_its_writable_paths(stack: str) 
     """The deploy workflow builds app/ for every stack: its Dockerfile must give each stack's
     writable paths to the stack's container user."""
     s = settings.parse("efs-platform", stack_config(stack))
-    container = s.service.container
-    assert container.readonly_root_filesystem and container.writable_paths
-    assert writable_path_problems(ROOT / "app" / "Dockerfile", container.writable_paths, container.user) == []
+    built = [spec.args.container for spec in s.services.values() if spec.image is None]
+    assert built, "no service runs the image built from app/"
+    for container in built:
+        assert container.readonly_root_filesystem and container.writable_paths
+        assert writable_path_problems(ROOT / "app" / "Dockerfile", container.writable_paths, container.user) == []
 
 
 def test_a_build_context_whose_image_cannot_write_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile").write_text("FROM nginxinc/nginx-unprivileged:1.29-alpine\nUSER 101:101\n")
+    services = {
+        "web": {"port": 8080, "user": "101:101"},
+        # Its own image, not the built one: not checked against this Dockerfile.
+        "tool": {"image": "example.org/tool:1", "user": "1000", "writablePaths": ["/cache"]},
+    }
     config = {
         "aws:region": "eu-west-1",
         "efs-platform:buildContext": str(tmp_path),
-        "efs-platform:containerUser": "101:101",
+        "efs-platform:services": json.dumps(services),
     }
     with pytest.raises(settings.ConfigError) as raised:
         settings.parse("efs-platform", config)
-    assert "efs-platform:writablePaths" in str(raised.value) and "declares no VOLUME /tmp" in str(raised.value)
+    message = str(raised.value)
+    assert "efs-platform:services.web.writablePaths" in message and "declares no VOLUME /tmp" in message
     (tmp_path / "Dockerfile").write_text(GOOD)
     assert settings.parse("efs-platform", config).registry.build_context == str(tmp_path)

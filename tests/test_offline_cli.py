@@ -38,7 +38,7 @@ def test_shipped_stacks_pass_with_zero_violations(stack: str, tmp_path: Path) ->
     if stack == "prod":
         accepted.add(("efs-platform-eks-api-reachable", "advisory"))
     assert f"Policies: efs-platform@v0.1.0: passed (0 mandatory, {len(accepted)} advisory)" in result.stdout
-    for component in ("Network", "ContainerRegistry", "SharedFileSystem", "FargateService"):
+    for component in ("Network", "ContainerRegistry", "SharedFileSystem", "FargateCluster", "WebIngress"):
         assert f"─ efs-platform:index:{component}" in result.stdout
     doc = read_json(out)
     assert {(v["policy"], v["level"]) for v in doc["policyViolations"]} == accepted
@@ -46,6 +46,12 @@ def test_shipped_stacks_pass_with_zero_violations(stack: str, tmp_path: Path) ->
     zones = {"dev": 2, "prod": 3}[stack]
     assert len(doc["outputs"]["privateSubnetIds"]) == zones
     assert len(doc["outputs"]["availabilityZones"]) == zones
+    # One cluster and one ALB per stack, whatever the number of services.
+    services = {"dev": {"web"}, "prod": {"web", "worker"}}[stack]
+    assert set(doc["outputs"]["serviceNames"]) == services
+    for token in ("aws:ecs/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer"):
+        assert len([r for r in doc["resources"] if r["type"] == token]) == 1, token
+    assert len([r for r in doc["resources"] if r["type"] == "aws:ecs/service:Service"]) == len(services)
 
 
 def test_json_has_the_full_graph(tmp_path: Path) -> None:
@@ -269,8 +275,10 @@ def test_a_secret_config_value_stays_secret_in_every_input_and_output(project_co
     leaf in a map: the container definitions that carry it are secret (encrypted in the state,
     [secret] in a preview), and the value appears nowhere in plain text."""
     stack = (project_copy / "Pulumi.dev.yaml").read_text()
-    stack = stack.replace('efs-platform:containerUser: "101:101"', 'efs-platform:containerUser: ""')
-    stack += "  efs-platform:environment:\n    LOG_LEVEL: info\n    API_TOKEN:\n      secure: v1:c2VjcmV0\n"
+    stack = stack.replace('      user: "101:101"\n', '      user: ""\n')
+    environment = "      environment:\n        LOG_LEVEL: info\n        API_TOKEN:\n          secure: v1:c2VjcmV0\n"
+    stack = stack.replace("      port: 8080\n", "      port: 8080\n" + environment)
+    assert "secure: v1:c2VjcmV0" in stack
     (project_copy / "Pulumi.sec.yaml").write_text(stack)
     out = tmp_path / "preview.json"
     result = preview_cli("--stack", "sec", "--program", project_copy, "--json", out, "--quiet")
@@ -285,6 +293,34 @@ def test_a_secret_config_value_stays_secret_in_every_input_and_output(project_co
     # container without a user is reported.
     judged = {(v["policy"], v["urn"].rsplit("::", 1)[-1]) for v in doc["policyViolations"]}
     assert ("efs-platform-ecs-non-root-user", "web-task") in judged
+
+
+def test_a_stack_on_an_existing_vpc_previews_without_a_network(project_copy: Path, tmp_path: Path) -> None:
+    """vpcId and its subnets instead of a network: no Network component, everything placed in
+    the named subnets; the pack cannot see those subnets and says so (advisory), nothing fails."""
+    shutil.copy(FIXTURES / "existing_vpc" / "Pulumi.existing-vpc.yaml", project_copy)
+    out = tmp_path / "preview.json"
+    result = preview_cli("--stack", "existing-vpc", "--program", project_copy, "--json", out, "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    doc = read_json(out)
+    types = {r["type"] for r in doc["resources"]}
+    assert "efs-platform:index:Network" not in types and "aws:ec2/vpc:Vpc" not in types
+    assert "aws:ec2/subnet:Subnet" not in types
+    private = ["subnet-0a1b2c3d4e5f60001", "subnet-0a1b2c3d4e5f60002"]
+    public = ["subnet-0a1b2c3d4e5f60101", "subnet-0a1b2c3d4e5f60102"]
+    of = lambda token: [r for r in doc["resources"] if r["type"] == token]  # noqa: E731
+    assert sorted(m["inputs"]["subnetId"] for m in of("aws:efs/mountTarget:MountTarget")) == private
+    assert all(g["inputs"]["vpcId"] == "vpc-0a1b2c3d4e5f60718" for g in of("aws:ec2/securityGroup:SecurityGroup"))
+    (alb,) = of("aws:lb/loadBalancer:LoadBalancer")
+    assert alb["inputs"]["subnets"] == public
+    for service in of("aws:ecs/service:Service"):
+        assert service["inputs"]["networkConfiguration"]["subnets"] == private
+        assert service["inputs"]["networkConfiguration"]["assignPublicIp"] is False
+    assert doc["outputs"]["vpcId"] == "vpc-0a1b2c3d4e5f60718" and doc["outputs"]["privateSubnetIds"] == private
+    verdicts = doc["policyViolations"]
+    assert not [v for v in verdicts if v["level"] == "mandatory"]
+    cannot_verify = {v["policy"] for v in verdicts if "is not in this stack" in v["message"]}
+    assert {"efs-platform-ecs-service-private", "efs-platform-efs-mount-readiness"} <= cannot_verify
 
 
 def test_a_bad_secret_config_value_is_named_but_never_shown(project_copy: Path) -> None:

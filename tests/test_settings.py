@@ -39,6 +39,17 @@ def test_defaults_are_the_secure_ones() -> None:
 
 
 SM = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+
+
+SUBNETS = '["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"]'
+VPC = "vpc-0123456789abcdef0"
+
+
+def svc(name: str = "web", **keys: object) -> str:
+    """A ``services`` value with one service (a web service on port 80; ``port=None``: a worker)."""
+    return json.dumps({name: {k: v for k, v in {"port": 80, **keys}.items() if v is not None}})
+
+
 SSM = "arn:aws:ssm:eu-west-1:123456789012:parameter/app/token"
 
 
@@ -53,9 +64,11 @@ NO_NAT_EKS = {
 @pytest.mark.parametrize(
     ("values", "extra"),
     [
-        ({"secrets": json.dumps({"DB": SM})}, ("secretsmanager",)),
-        ({"secrets": json.dumps({"TOKEN": SSM})}, ("ssm",)),
-        ({"repositoryCredentialsSecretArn": SM}, ("secretsmanager",)),
+        ({"services": svc(secrets={"DB": SM})}, ("secretsmanager",)),
+        ({"services": svc(secrets={"TOKEN": SSM})}, ("ssm",)),
+        ({"services": svc(repositoryCredentialsSecretArn=SM)}, ("secretsmanager",)),
+        # Every service's secrets count, a worker's too.
+        ({"services": json.dumps({"web": {"port": 80}, "worker": {"secrets": {"T": SSM}}})}, ("ssm",)),
         ({"eks.enabled": "true"}, ()),  # Fargate pods: no IAM identity, no STS
         ({"eks.enabled": "true", "eks.nodeGroup": "true", "natStrategy": "single"}, ("sts",)),
         ({**NO_NAT_EKS, "eks.nodeGroup": "true"}, ("sts", "ec2")),
@@ -65,24 +78,36 @@ NO_NAT_EKS = {
         ),
         ({"interfaceEndpoints": '["auto", "kms"]'}, ("kms",)),
     ],
-    ids=["secretsmanager", "ssm", "registry-credentials", "eks-fargate", "irsa", "nodes-no-nat", "dynamic", "added"],
+    ids=[
+        "secretsmanager",
+        "ssm",
+        "registry-credentials",
+        "worker-secret",
+        "eks-fargate",
+        "irsa",
+        "nodes-no-nat",
+        "dynamic",
+        "added",
+    ],
 )
 def test_interface_endpoints_are_the_ones_the_stack_uses(values: dict[str, str], extra: tuple[str, ...]) -> None:
     assert parse(**values).network.interface_endpoints == ("ecr.api", "ecr.dkr", "logs", *extra)
 
 
 def test_an_explicit_endpoint_list_is_taken_as_given() -> None:
-    s = parse(interfaceEndpoints='["ecr.api", "ecr.dkr"]', secrets=json.dumps({"DB": SM}))
+    s = parse(interfaceEndpoints='["ecr.api", "ecr.dkr"]', services=svc(secrets={"DB": SM}))
     assert s.network.interface_endpoints == ("ecr.api", "ecr.dkr")
 
 
 def test_pulumi_yaml_declares_every_key_with_the_same_default() -> None:
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     # Map-valued keys cannot be declared (the project schema has no object type).
-    maps = {"accessPoints", "environment", "secrets"}
+    maps = {"accessPoints", "services"}
     assert set(declared) == set(settings._KEYS) - maps
     assert {
-        key for key, (kind, _, _) in settings._KEYS.items() if kind in (settings._MAP, settings._ACCESS_POINTS)
+        key
+        for key, (kind, _, _) in settings._KEYS.items()
+        if kind in (settings._MAP, settings._ACCESS_POINTS, settings._SERVICES)
     } == maps
     assert all(spec["description"].strip() and "type" in spec for spec in declared.values())
     # The schema's defaults, passed as the CLI passes config, give the code's defaults.
@@ -143,32 +168,67 @@ def test_values_are_typed() -> None:
             "octal",
         ),
         ({"accessPoints": '{"app": {"uid": 1000}}'}, "accessPoints.app", "uid, gid, path"),
-        ({"efsAccessPoint": "logs"}, "efsAccessPoint", "one of accessPoints: app"),
-        ({"efsMountPath": "data"}, "efsMountPath", "absolute"),
-        ({"cpu": "300"}, "cpu", "one of 256, 512"),
-        ({"cpu": "256", "memory": "4096"}, "memory", "takes memory 512 to 2048"),
+        ({"services": svc(mounts=[{"accessPoint": "logs", "path": "/d"}])}, "services.web.mounts[0].accessPoint",
+         "one of accessPoints: app"),
+        ({"services": svc("worker", port=None, mounts=[{"accessPoint": "app", "path": "/d"},
+                                                       {"accessPoint": "nope", "path": "/e"}])},
+         "services.worker.mounts[1].accessPoint", "one of accessPoints: app"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "data"}])}, "services.web.mounts[0].path", "absolute"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "/d", "readOnly": "maybe"}])},
+         "services.web.mounts[0].readOnly", "true or false"),
+        ({"services": svc(mounts=[{"accessPoint": "app"}])}, "services.web.mounts[0]", "accessPoint, path"),
+        ({"services": svc(mounts=[{"accessPoint": "app", "path": "/tmp"}])}, "services.web.mounts",
+         "mount paths must be unique"),
+        ({"services": svc(cpu=300)}, "services.web.cpu", "one of 256, 512"),
+        ({"services": svc(cpu=256, memory=4096)}, "services.web.memory", "takes memory 512 to 2048"),
+        ({"services": svc(cpu="many")}, "services.web.cpu", "must be an integer"),
         ({"platformVersion": "1.3.0"}, "platformVersion", "1.4.0 or later"),
         ({"platformVersion": "latest"}, "platformVersion", "1.4.0 or later"),
-        ({"containerPort": "70000"}, "containerPort", "from 1 to 65535"),
-        ({"readonlyRootFilesystem": "yes"}, "readonlyRootFilesystem", "true or false"),
-        (
-            {"environment": '{"AWS_SECRET_ACCESS_KEY": "x"}'},
-            "environment.AWS_SECRET_ACCESS_KEY",
-            "never go in the environment",
-        ),
-        ({"environment": '{"KEY": "AKIAABCDEFGHIJKLMNOP"}'}, "environment.KEY", "never go in the environment"),
-        (
-            {"secrets": '{"DB": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"}'},
-            "secrets.DB",
-            "random suffix",
-        ),
-        (
-            {"repositoryCredentialsSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub"},
-            "repositoryCredentialsSecretArn",
-            "random suffix",
-        ),
-        ({"minCount": "3", "maxCount": "2"}, "maxCount", "at least min_count"),
-        ({"desiredCount": "9"}, "desiredCount", "from 2 to 4"),
+        ({"services": svc(port=70000)}, "services.web.port", "from 1 to 65535"),
+        ({"services": svc(readonlyRootFilesystem="yes")}, "services.web.readonlyRootFilesystem", "true or false"),
+        ({"services": svc(environment={"AWS_SECRET_ACCESS_KEY": "x"})},
+         "services.web.environment.AWS_SECRET_ACCESS_KEY", "never go in the environment"),
+        ({"services": svc(environment={"KEY": "AKIAABCDEFGHIJKLMNOP"})}, "services.web.environment.KEY",
+         "never go in the environment"),
+        ({"services": svc(secrets={"DB": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"})},
+         "services.web.secrets.DB", "random suffix"),
+        ({"services": svc(repositoryCredentialsSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub")},
+         "services.web.repositoryCredentialsSecretArn", "random suffix"),
+        ({"services": svc(minCount=3, maxCount=2)}, "services.web.maxCount", "at least min_count"),
+        ({"services": svc(desiredCount=9)}, "services.web.desiredCount", "from 2 to 4"),
+        ({"services": svc(healthCheckPath="health")}, "services.web.healthCheckPath", "must start with /"),
+        ({"services": svc(command="sleep 1")}, "services.web.command", "list of strings"),
+        ({"services": svc(cpus=256)}, "services.web.cpus", "unknown key; a service takes image, port"),
+        ({"services": svc("Web")}, "services.Web", "service names are 1-20 of a-z"),
+        ({"services": svc("a-very-long-service-name")}, "services.a-very-long-service-name", "1-20"),
+        ({"services": '{"web": "nginx"}'}, "services", "map of service names"),
+        ({"services": svc(routing={"hosts": ["example"]})}, "services.web.routing.hosts", "at least one '.'"),
+        ({"services": svc(routing={"paths": ["api/*"]})}, "services.web.routing.paths", "starting with /"),
+        ({"services": svc(routing={"paths": ["/a", "/b", "/c", "/d"]})}, "services.web.routing.paths",
+         "at most 3 values"),
+        ({"services": svc(routing={"hosts": ["a.example.com", "b.example.com", "c.example.com"],
+                                   "paths": ["/a", "/b", "/c"]})}, "services.web.routing", "at most 5 values"),
+        ({"services": svc(routing={"paths": ["/*?", "/a*?", "/b*?"]})}, "services.web.routing", "at most 5 wildcards"),
+        ({"services": svc(routing={"path": ["/a"]})}, "services.web.routing", "hosts: [...], paths: [...]"),
+        ({"services": svc(routing={})}, "services.web.routing", "needs hosts or paths"),
+        ({"services": svc("worker", port=None, routing={"paths": ["/w"]})}, "services.worker.routing",
+         "needs a container port"),
+        ({"services": json.dumps({"a": {"port": 80}, "b": {"port": 80}})}, "services.b.routing",
+         "only one web service may omit routing"),
+        ({"services": json.dumps({"a": {"port": 80, "routing": {"paths": ["/x/*"]}},
+                                  "b": {"port": 80, "routing": {"paths": ["/x/*"]}}})}, "services.b.routing",
+         "routes the same hosts and paths as a"),
+        ({"vpcId": "vpc-123"}, "vpcId", "vpc- and 8 or 17 hex digits"),
+        ({"vpcId": "vpc-0123456789abcdef0"}, "privateSubnetIds", "2 to 6 private subnets"),
+        ({"vpcId": "vpc-0123456789abcdef0", "privateSubnetIds": '["subnet-1", "subnet-2"]'}, "privateSubnetIds",
+         "subnet- and 8 or 17 hex digits"),
+        ({"vpcId": VPC, "privateSubnetIds": SUBNETS},
+         "publicSubnetIds", "at least two AZs"),
+        ({"vpcId": VPC, "privateSubnetIds": SUBNETS,
+          "publicSubnetIds": '["subnet-0123456789abcdef0", "subnet-0123456789abcdef2"]'}, "publicSubnetIds",
+         "must not name a private subnet"),
+        ({"privateSubnetIds": SUBNETS}, "privateSubnetIds",
+         "needs efs-platform:vpcId"),
         ({"certificateArn": "arn:aws:iam::123456789012:server-certificate/x"}, "certificateArn", "ACM certificate"),
         ({"logRetentionDays": "31"}, "logRetentionDays", "one of 1, 3"),
         ({"eks.enabled": "yes"}, "eks.enabled", "true or false"),
@@ -220,7 +280,7 @@ def test_values_are_typed() -> None:
             "share the path /app with different uid",
         ),
     ],
-)
+)  # fmt: skip
 def test_bad_values_name_the_key_and_what_is_allowed(values: dict[str, str], key: str, fragment: str) -> None:
     message = error(**values)
     assert f"{P}{key}" in message
@@ -257,7 +317,7 @@ def test_shipped_stacks_are_valid(stack: str) -> None:
     s = settings.parse("efs-platform", stack_config(stack))
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]
-    assert s.service.alb_deletion_protection is (stack == "prod")
+    assert s.ingress is not None and s.ingress.alb_deletion_protection is (stack == "prod")
 
 
 def test_eks_is_off_by_default_with_a_private_endpoint_and_static_volumes() -> None:
@@ -303,15 +363,15 @@ def test_dynamic_provisioning_with_the_node_group() -> None:
 def test_secret_values_are_the_leaves_of_the_secret_keys() -> None:
     config = {
         "aws:region": "eu-west-1",
-        P + "environment": json.dumps({"API_TOKEN": "tok-0123456789", "MODE": "on"}),
-        P + "containerPort": "8080",
+        P + "services": json.dumps(
+            {"web": {"port": 8080, "environment": {"API_TOKEN": "tok-0123456789", "MODE": "on"}}}
+        ),
     }
-    s = settings.parse("efs-platform", config, frozenset({P + "environment"}))
+    s = settings.parse("efs-platform", config, frozenset({P + "services"}))
     secrets = s.secret_values
     assert secrets.carries('[{"environment": [{"name": "API_TOKEN", "value": "tok-0123456789"}]}]')
     assert secrets.carries("on") and not secrets.carries("one")  # short values only as a whole
     assert not secrets.carries("API_TOKEN")  # a map's keys are not the secret
-    assert not secrets.carries(8080)  # containerPort was not set as a secret
     assert not settings.parse("efs-platform", config).secret_values
 
 
@@ -356,7 +416,7 @@ def test_the_sample_image_is_pinned_by_digest_and_configurable() -> None:
 @pytest.mark.parametrize(
     ("config", "key", "fragment"),
     [
-        ({"efs-platfrom:cpu": "512"}, "efs-platfrom:cpu", "did you mean 'efs-platform:cpu'?"),
+        ({"efs-platfrom:azCount": "3"}, "efs-platfrom:azCount", "did you mean 'efs-platform:azCount'?"),
         ({"efs_platform:natStrategy": "none"}, "efs_platform:natStrategy", "did you mean 'efs-platform:natStrategy'?"),
         ({P + "natStrateg": "none"}, P + "natStrateg", "did you mean 'efs-platform:natStrategy'?"),
         ({P + "eks.enable": "true"}, P + "eks.enable", "did you mean 'efs-platform:eks.enabled'?"),
@@ -372,8 +432,16 @@ def test_a_misspelt_prefix_or_key_is_named_with_a_suggestion(config: dict[str, s
 @pytest.mark.parametrize(
     ("values", "key", "fragment"),
     [
-        ({"environment": json.dumps({"PORT": 8080})}, "environment.PORT", 'quote it in the stack file (PORT: "8080")'),
-        ({"environment": json.dumps({"DEBUG": True})}, "environment.DEBUG", "must be a string"),
+        (
+            {"services": json.dumps({"web": {"port": 8080, "environment": {"PORT": 8080}}})},
+            "services.web.environment.PORT",
+            'quote it in the stack file (PORT: "8080")',
+        ),
+        (
+            {"services": json.dumps({"jobs": {"environment": {"DEBUG": True}}})},
+            "services.jobs.environment.DEBUG",
+            "must be a string",
+        ),
         ({"eks.dynamicProvisioning": "true"}, "eks.dynamicProvisioning", "without efs-platform:eks.enabled: true"),
         ({"eks.nodeGroup": "true"}, "eks.nodeGroup", "without efs-platform:eks.enabled: true"),
         ({"interfaceEndpoints": '["auto", "log"]'}, "interfaceEndpoints", "not an AWS service: did you mean logs?"),
@@ -416,3 +484,49 @@ def test_images_that_can_be_pulled_pass() -> None:
     assert parse(natStrategy="single", image="ghcr.io/acme/app:1@sha256:" + "a" * 64).image.startswith("ghcr.io")
     ecr_sample = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/docker-hub/library/busybox@sha256:" + "b" * 64
     assert parse(**{"natStrategy": "none", "eks.enabled": "true", "eks.sampleImage": ecr_sample}).eks_enabled
+
+
+def test_without_services_the_stack_runs_one_web_service_with_the_old_defaults() -> None:
+    s = parse()
+    (name,) = s.services
+    web = s.services[name]
+    assert name == "web" and web.web and web.image is None
+    assert web.mounts == (settings.Mount("app", "/data", read_only=False),)
+    c, a = web.args.container, web.args
+    assert (c.name, c.port, c.user, c.readonly_root_filesystem, c.writable_paths) == ("app", 80, None, True, ("/tmp",))
+    assert (a.cpu, a.memory, a.desired_count, a.min_count, a.max_count, a.cpu_target_percent) == (256, 512, 2, 2, 4, 60)
+    assert a.health_check_path == "/" and a.routing is None
+    assert s.ingress is not None and s.existing_vpc is None
+
+
+def test_prod_runs_a_web_service_and_a_read_only_worker() -> None:
+    s = settings.parse("efs-platform", stack_config("prod"))
+    web, worker = s.services["web"], s.services["worker"]
+    assert web.web and web.args.container.port == 8080 and web.args.container.user == "101:101"
+    assert web.mounts == (settings.Mount("app", "/data"),)
+    assert not worker.web and worker.args.container.port is None
+    assert worker.image is not None and "@sha256:" in worker.image
+    assert worker.mounts == (settings.Mount("app", "/data", read_only=True),)
+
+
+def test_a_stack_of_workers_has_no_ingress_and_needs_no_public_subnets() -> None:
+    s = parse(
+        services=svc("batch", port=None),
+        vpcId=VPC,
+        privateSubnetIds=SUBNETS,
+    )
+    assert s.ingress is None
+    assert s.existing_vpc == settings.ExistingVpc(VPC, tuple(json.loads(SUBNETS)), ())
+
+
+def test_an_existing_vpc_places_the_alb_in_its_public_subnets() -> None:
+    public = '["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]'
+    s = parse(vpcId=VPC, privateSubnetIds=SUBNETS, publicSubnetIds=public)
+    assert s.existing_vpc is not None and s.existing_vpc.public_subnet_ids == tuple(json.loads(public))
+    assert s.ingress is not None and tuple(s.ingress.public_subnet_ids) == tuple(json.loads(public))
+
+
+def test_service_values_set_with_pulumi_config_set_path_are_strings() -> None:
+    """`pulumi config set --path 'efs-platform:services.web.cpu' 512` may store text."""
+    s = parse(services=svc(cpu="512", memory="1024", readonlyRootFilesystem="true"))
+    assert (s.services["web"].args.cpu, s.services["web"].args.memory) == (512, 1024)
