@@ -54,7 +54,8 @@ class ConfigError(pulumi.RunError):
 
     def __init__(self, key: str, value: Any, allowed: str, *, secret: bool = False) -> None:
         self.key, self.value, self.allowed = key, value, allowed
-        shown = "[secret]" if secret else repr(value)
+        # Values as a stack file writes them (true, not True).
+        shown = "[secret]" if secret else json.dumps(value) if isinstance(value, bool) or value is None else repr(value)
         super().__init__(f"invalid config {key}={shown}: {allowed}")
 
 
@@ -574,8 +575,7 @@ def _service(
             **values,
         )
     except ArgumentError as e:
-        keys = " / ".join(_service_key(prefix, name, f) for f in e.fields)
-        raise ConfigError(keys, list(e.value) if isinstance(e.value, tuple) else e.value, e.allowed) from None
+        raise _args_error(e, lambda f: _service_key(prefix, name, f), _SERVICE_FIELD_TO_KEY) from None
     paths = [m.path for m in mounts]
     if args.container.readonly_root_filesystem:
         paths += list(args.container.writable_paths)
@@ -736,11 +736,26 @@ def _build(prefix: str, group: str, args_type: Callable[..., Any], values: dict[
     try:
         return args_type(**values)
     except ArgumentError as e:
-        keys = " / ".join(_key_for_field(prefix, group, f) for f in e.fields)
-        shown = e.value
-        if isinstance(shown, (tuple, list)):
-            shown = list(shown)
-        raise ConfigError(keys, shown, e.allowed) from None
+        fields = {f: k for (g, f), k in _FIELD_TO_KEY.items() if g == group}
+        raise _args_error(e, lambda f: _key_for_field(prefix, group, f), fields) from None
+
+
+def _args_error(e: ArgumentError, key_of: Callable[[str], str], fields: Mapping[str, str]) -> ConfigError:
+    """An Args error in config terms: the value under the key it belongs to (the first field the
+    Args named), the other keys involved named after it, and Python field names in the message
+    replaced by the config keys they come from (``min_count`` -> ``minCount``)."""
+    keys = [key_of(f) for f in e.fields]
+
+    def config_name(match: re.Match[str]) -> str:
+        word = match.group(0)
+        known = fields.get(word) or fields.get(f"container.{word}")
+        return known if known is not None else word
+
+    allowed = re.sub(r"\b[a-z]+(?:_[a-z0-9]+)+\b", config_name, e.allowed)
+    if len(keys) > 1:
+        allowed += f" (with {', '.join(keys[1:])})"
+    shown = list(e.value) if isinstance(e.value, (tuple, list)) else e.value
+    return ConfigError(keys[0], shown, allowed)
 
 
 def load() -> PlatformSettings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pulumi
@@ -156,7 +157,7 @@ def test_values_are_typed() -> None:
         (
             {"efsProvisionedThroughputMibps": "100"},
             "efsProvisionedThroughputMibps",
-            "only to throughput_mode provisioned",
+            "only to efsThroughputMode provisioned",
         ),
         ({"efsPerformanceMode": "maxIO"}, "efsPerformanceMode", "does not support elastic"),
         ({"efsTransitionToIa": "AFTER_2_DAYS"}, "efsTransitionToIa", "AFTER_30_DAYS"),
@@ -194,7 +195,7 @@ def test_values_are_typed() -> None:
          "services.web.secrets.DB", "random suffix"),
         ({"services": svc(repositoryCredentialsSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:hub")},
          "services.web.repositoryCredentialsSecretArn", "random suffix"),
-        ({"services": svc(minCount=3, maxCount=2)}, "services.web.maxCount", "at least min_count"),
+        ({"services": svc(minCount=3, maxCount=2)}, "services.web.maxCount", "at least minCount"),
         ({"services": svc(desiredCount=9)}, "services.web.desiredCount", "from 2 to 4"),
         ({"services": svc(healthCheckPath="health")}, "services.web.healthCheckPath", "must start with /"),
         ({"services": svc(command="sleep 1")}, "services.web.command", "list of strings"),
@@ -236,7 +237,7 @@ def test_values_are_typed() -> None:
         ({"eks.version": "1.35.2"}, "eks.version", "one of 1.34, 1.35, 1.36"),
         (
             {"eks.publicAccessCidrs": '["0.0.0.0/0"]'},
-            "eks.publicAccessCidrs / efs-platform:eks.allowPublicEndpointFromAnywhere",
+            "eks.publicAccessCidrs='0.0.0.0/0'",
             "opens the Kubernetes API to the internet",
         ),
         ({"eks.publicAccessCidrs": '["203.0.113.1/24"]'}, "eks.publicAccessCidrs", "CIDR notation"),
@@ -267,7 +268,7 @@ def test_values_are_typed() -> None:
         ({"eks.replicas": "0"}, "eks.replicas", "from 1 to 50"),
         (
             {"eks.enabled": "true", "eks.dynamicProvisioning": "true"},
-            "eks.dynamicProvisioning / efs-platform:eks.nodeGroup",
+            "eks.dynamicProvisioning=true",
             "EKS Fargate supports only static provisioning",
         ),
         ({"eks.enabled": "true", "eks.accessPoint": "logs"}, "eks.accessPoint", "one of accessPoints: app"),
@@ -530,3 +531,35 @@ def test_service_values_set_with_pulumi_config_set_path_are_strings() -> None:
     """`pulumi config set --path 'efs-platform:services.web.cpu' 512` may store text."""
     s = parse(services=svc(cpu="512", memory="1024", readonlyRootFilesystem="true"))
     assert (s.services["web"].args.cpu, s.services["web"].args.memory) == (512, 1024)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (
+            {"services": json.dumps({"web": {"port": 8080, "cpu": 256, "memory": 4096}})},
+            f"{P}services.web.memory=4096: Fargate with cpu 256",
+        ),
+        (
+            {"services": json.dumps({"web": {"port": 8080, "minCount": 5, "maxCount": 2}})},
+            f"{P}services.web.maxCount=2: must be at least minCount (5) (with {P}services.web.minCount)",
+        ),
+        (
+            {"eks.enabled": "true", "eks.dynamicProvisioning": "true"},
+            f"{P}eks.dynamicProvisioning=true: needs EC2 nodes",
+        ),
+        (
+            {"eks.enabled": "true", "eks.publicAccessCidrs": '["0.0.0.0/0"]'},
+            "set eks.allowPublicEndpointFromAnywhere to true",
+        ),
+        (
+            {"accessPoints": json.dumps({"app": {"uid": 1000, "gid": 1000, "path": "data"}})},
+            f"{P}accessPoints.app.path=",
+        ),
+    ],
+    ids=["memory-under-memory", "counts", "dynamic", "public-endpoint-opt-out", "access-point-field"],
+)
+def test_errors_put_each_value_under_its_own_key_in_config_names(values: dict[str, str], expected: str) -> None:
+    message = error(**values)
+    assert expected in message, message
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", message.split(": ", 1)[1]), message  # no Python field names
