@@ -425,24 +425,26 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
         )
     network = _build(prefix, "network", NetworkArgs, {**groups["network"], "interface_endpoints": endpoints})
     image = main.get("image")
-    if image is not None:
-        if not image_ref.is_valid(image):
+    images = [(prefix + "image", image)] if image is not None else []
+    images += [(f"{prefix}services.{name}.image", svc.image) for name, svc in services.items() if svc.image]
+    for key, reference in images:
+        if not image_ref.is_valid(reference):
             raise ConfigError(
-                prefix + "image",
-                image,
+                key,
+                reference,
                 "must be an image reference: [registry[:port]/]repository[:tag][@sha256:<digest>] "
                 "(the repository in lower case)",
             )
-        if registry.build_context:
-            raise ConfigError(
-                prefix + "image",
-                image,
-                f"runs instead of the image built from {prefix}buildContext, which would then be built for nothing: "
-                "unset one",
-            )
+    if image is not None and registry.build_context:
+        raise ConfigError(
+            prefix + "image",
+            image,
+            f"runs instead of the image built from {prefix}buildContext, which would then be built for nothing: "
+            "unset one",
+        )
     if network.nat_strategy == "none":
         # Without NAT the private subnets reach ECR only (its endpoints and the S3 gateway).
-        pulls = [(prefix + "image", image)] if image is not None else []
+        pulls = list(images)
         if eks_enabled:
             pulls.append((prefix + "eks.sampleImage", eks_storage.image))
         for key, reference in pulls:

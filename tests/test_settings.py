@@ -472,8 +472,24 @@ ECR_IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/efs-platform/dev/app:3
         ({"natStrategy": "none", "image": "nginxinc/nginx-unprivileged:1.29"}, "image", "docker.io"),
         ({"natStrategy": "none", "image": "ghcr.io/acme/app:1"}, "image", "ghcr.io, which"),
         ({"natStrategy": "none", "eks.enabled": "true"}, "eks.sampleImage", "docker.io, which"),
+        (
+            {"natStrategy": "none", "services": json.dumps({"jobs": {"image": "busybox:1.37"}})},
+            "services.jobs.image",
+            "docker.io, which",
+        ),
+        ({"services": json.dumps({"jobs": {"image": "Busybox"}})}, "services.jobs.image", "must be an image reference"),
     ],
-    ids=["upper-case", "space", "bad-digest", "image-and-build", "hub-without-nat", "ghcr-without-nat", "eks-hub"],
+    ids=[
+        "upper-case",
+        "space",
+        "bad-digest",
+        "image-and-build",
+        "hub-without-nat",
+        "ghcr-without-nat",
+        "eks-hub",
+        "service-hub-without-nat",
+        "service-bad-reference",
+    ],
 )
 def test_images_that_cannot_be_pulled_are_refused(values: dict[str, str], key: str, fragment: str) -> None:
     message = error(**values)
