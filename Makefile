@@ -6,7 +6,7 @@ VENV    ?= venv
 PY      := $(VENV)/bin/python
 STACK   ?= dev
 STACKS  := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
-CHECKED := components policy offline settings.py __main__.py benchmarks tests
+CHECKED := components policy offline settings.py __main__.py benchmarks tests .github/stacks.py
 # pytest-xdist: one worker per core. `make test JOBS=0` runs the tests in one process.
 JOBS    ?= auto
 # A Markdown summary of every stack's preview is appended here when set (CI: $GITHUB_STEP_SUMMARY).

@@ -237,9 +237,7 @@ def summary_markdown(
         lines += [f"**{verdict(pack_name, found, policy_config)}**", ""]
         if found:
             lines += ["| level | rule | resource | message |", "|---|---|---|---|"]
-            lines += [
-                f"| {v.level} | `{v.policy}` | `{_where(v)}` | {_cell(v.message)} |" for v in _sorted(found)
-            ]
+            lines += [f"| {v.level} | `{v.policy}` | `{_where(v)}` | {_cell(v.message)} |" for v in _sorted(found)]
             lines.append("")
     if graph.notes:
         lines += ["**Not verified offline** (no policy saw these):", ""]

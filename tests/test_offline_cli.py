@@ -446,7 +446,8 @@ def test_the_summary_is_markdown_a_reviewer_reads(stack_preview: StackPreviews) 
     assert summary.startswith("### Offline preview: efs-platform / dev\n")
     assert "**Policies: efs-platform@v0.1.0: passed (0 mandatory, 2 advisory) with policy/config.dev.json**" in summary
     assert "| advisory | `efs-platform-lb-https` | `aws:lb:Listener web-http` | Load balancer listeners" in summary
-    assert f"<details><summary>Resources: {len(stack_preview('dev').document['resources'])} to create</summary>" in summary
+    created = len(stack_preview("dev").document["resources"])
+    assert f"<details><summary>Resources: {created} to create</summary>" in summary
     assert "| `aws:ec2:SecurityGroup` | 4 |" in summary
     assert "### Offline preview: efs-platform / prod (new stack: unknowns)" in stack_preview("prod", True).summary
 

@@ -211,9 +211,9 @@ def test_stacks_with_eks_run_where_their_private_endpoint_is_reachable() -> None
     assert preview["runs-on"] == "${{ fromJSON(matrix.runs-on) }}"
     for workflow, group in (("pull-request.yml", PREVIEW_GROUP), ("deploy.yml", DEPLOY_GROUP)):
         for entry in _matrix(_stacks_job(workflow)[1]):
-            stack_name = entry["stack"]
-            expected = {"group": group, "labels": [f"efs-platform-{stack_name}"]} if _eks(stack_name) else "ubuntu-latest"
-            assert _runs_on(entry["runs-on"]) == expected, (workflow, stack_name)
+            name = entry["stack"]
+            expected = {"group": group, "labels": [f"efs-platform-{name}"]} if _eks(name) else "ubuntu-latest"
+            assert _runs_on(entry["runs-on"]) == expected, (workflow, name)
     assert _eks("prod")
 
 
