@@ -172,7 +172,7 @@ def preview(args: argparse.Namespace) -> int:
     config_label = _shown(config_file) if config_file else "the pack's defaults"
     if args.quiet:
         out.write(report.Counts.of(graph).line() + "\n")
-        report.print_notes(graph, out, listed=False)
+        report.print_notes(graph, out, quiet=True)
     else:
         out.write("\n")
         report.print_tree(graph, out)

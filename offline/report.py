@@ -165,14 +165,12 @@ def print_outputs(graph: Graph, out: TextIO) -> None:
             out.write(f"    {key}: {json.dumps(outputs[key])}\n")
 
 
-def print_notes(graph: Graph, out: TextIO, listed: bool = True) -> None:
-    """What the offline engine could not model: no policy saw it, so no verdict covers it."""
+def print_notes(graph: Graph, out: TextIO, quiet: bool = False) -> None:
+    """What the offline engine could not model: no policy saw it, so no verdict covers it
+    (listed even when ``quiet``: it must never pass silently)."""
     if not graph.notes:
         return
-    if not listed:
-        out.write(f"Not verified offline: {len(graph.notes)} (listed without --quiet)\n")
-        return
-    out.write("\nNot verified offline:\n")
+    out.write("Not verified offline:\n" if quiet else "\nNot verified offline:\n")
     for note in graph.notes:
         out.write(f"    {note}\n")
 
