@@ -42,10 +42,10 @@ typecheck: $(VENV)/.installed
 check: lint typecheck unit
 
 pytest: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -n $(JOBS) -m "not slow"
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not slow"
 
 ## previews: every Pulumi.<stack>.yaml, with and without --unknowns, with its policy config
 previews: $(VENV)/.installed

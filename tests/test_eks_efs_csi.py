@@ -449,6 +449,7 @@ def test_strict_validation_catches_a_misspelt_field(fargate: Recorded, tmp_path:
 # -- prod ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("stack-previews")
 @pytest.mark.parametrize("unknowns", [False, True], ids=["known", "unknowns"])
 def test_prod_preview_includes_eks_and_has_no_mandatory_violation(unknowns: bool, stack_preview: StackPreviews) -> None:

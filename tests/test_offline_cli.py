@@ -15,6 +15,9 @@ import pytest
 from offline import project
 from tests.conftest import FIXTURES, ROOT, STACKS, StackPreviews, preview_cli, read_json
 
+# Left out by `make check` (the CLI in subprocesses); `make test` runs them.
+pytestmark = pytest.mark.slow
+
 LEGACY = FIXTURES / "legacy_vpc"
 PRIVATE_IP = "efs-platform-ec2-private-subnet-no-public-ip"
 

@@ -29,6 +29,9 @@ import pytest
 from offline import cli
 from tests.conftest import FIXTURES, preview_cli, read_json
 
+# Left out by `make check` (the corpus of foreign programs, whole); `make test` runs them.
+pytestmark = pytest.mark.slow
+
 PROGRAMS_DIR = FIXTURES / "programs"
 ACCOUNT = r"\d{12}"
 REGION = "us-west-2"
