@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -339,6 +340,13 @@ def project_with_tooling(project_copy: Path) -> Path:
     return project_copy
 
 
+def _make_dry_run(root: Path, *args: str) -> str:
+    """What ``make ARGS`` would run in ``root`` (outside any make that runs these tests)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    make = ["make", "--no-print-directory", "-n", "-o", "venv/.installed", *args]
+    return subprocess.run(make, cwd=root, env=env, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
 def _matrix(root: Path, *args: str) -> list[dict[str, Any]]:
     """The matrix the workflows' `stacks` job emits for ``root``."""
     result = subprocess.run(
@@ -371,11 +379,11 @@ def test_a_new_stack_file_previews_with_the_default_policy_config_and_joins_the_
     assert len(doc["outputs"]["privateSubnetIds"]) == 3
     assert [v["policy"] for v in doc["policyViolations"]] == ["efs-platform-lb-https"]
 
-    make = ["make", "-n", "-o", "venv/.installed"]
-    dry = subprocess.run([*make, "previews"], cwd=root, capture_output=True, text=True, check=True, timeout=60)
-    assert "for s in dev staging;" in dry.stdout and "--policy-config" not in dry.stdout
-    dry = subprocess.run([*make, "preview", "STACK=staging"], cwd=root, capture_output=True, text=True, check=True)
-    assert dry.stdout.split() == ["venv/bin/python", "-m", "offline", "preview", "--stack", "staging"]
+    previews = _make_dry_run(root, "previews")
+    assert "for s in dev staging;" in previews and "--policy-config" not in previews
+    assert _make_dry_run(root, "preview", "STACK=staging").split() == [
+        "venv/bin/python", "-m", "offline", "preview", "--stack", "staging",
+    ]  # fmt: skip
 
     previews = {e["stack"]: json.loads(e["runs-on"]) for e in _matrix(root, "--group", "efs-platform-preview")}
     assert previews == {"dev": "ubuntu-latest", "staging": "ubuntu-latest"}
