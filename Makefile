@@ -6,18 +6,23 @@ VENV    ?= venv
 PY      := $(VENV)/bin/python
 STACK   ?= dev
 STACKS  := $(patsubst Pulumi.%.yaml,%,$(wildcard Pulumi.*.yaml))
-CHECKED := components policy offline settings.py __main__.py benchmarks tests
+CHECKED := components policy offline settings.py __main__.py benchmarks tests .github/stacks.py
+# pytest-xdist: one worker per core. `make test JOBS=0` runs the tests in one process.
+JOBS    ?= auto
+# A Markdown summary of every stack's preview is appended here when set (CI: $GITHUB_STEP_SUMMARY).
+SUMMARY ?=
 
-.PHONY: preview test lint workflows typecheck pytest previews benchmark clean
+.PHONY: preview test check lint workflows typecheck pytest unit previews benchmark clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## preview: offline preview of STACK (default dev) with the policy pack
+## preview: offline preview of STACK (default dev) with the policy pack and its config,
+## policy/config.$(STACK).json if it exists, else the pack's defaults (the CLI picks it)
 preview: $(VENV)/.installed
-	$(PY) -m offline preview --stack $(STACK) --policy-config policy/config.$(STACK).json
+	$(PY) -m offline preview --stack $(STACK)
 
 ## test: lint, type check, workflow linters, unit and integration tests, offline preview of every stack
 test: lint typecheck workflows pytest previews
@@ -33,14 +38,21 @@ workflows: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(PY) -m mypy
 
-pytest: $(VENV)/.installed
-	$(PY) -m pytest
+## check: the inner loop: lint, type check and the tests not marked slow (see README, Development)
+check: lint typecheck unit
 
+pytest: $(VENV)/.installed
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not slow"
+
+## previews: every Pulumi.<stack>.yaml, with and without --unknowns, with its policy config
 previews: $(VENV)/.installed
 	@for s in $(STACKS); do \
 	  for mode in "" "--unknowns"; do \
 	    echo "== offline preview: stack $$s $$mode"; \
-	    $(PY) -m offline preview --stack $$s --quiet $$mode --policy-config policy/config.$$s.json || exit 1; \
+	    $(PY) -m offline preview --stack $$s --quiet $$mode $(if $(SUMMARY),--summary "$(SUMMARY)") || exit 1; \
 	  done; \
 	done
 

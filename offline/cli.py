@@ -37,7 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         "--policy-pack", type=Path, default=DEFAULT_POLICY_PACK, help="policy pack directory (default: %(default)s)"
     )
     packs.add_argument("--no-policy", action="store_true", help="do not run a policy pack")
-    p.add_argument("--policy-config", type=Path, help="policy config JSON, as for pulumi preview --policy-pack-config")
+    p.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy config JSON, as for pulumi preview --policy-pack-config "
+        "(default: <policy pack>/config.<stack>.json if it exists, else the pack's defaults)",
+    )
     p.add_argument("--json", type=Path, dest="json_file", help="write the graph, outputs and violations as JSON")
     p.add_argument(
         "--out", type=Path, help="write preview.json and every Kubernetes object as YAML under this directory"
@@ -55,7 +60,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="outputs of referenced stacks, as a YAML/JSON mapping of stack name -> outputs (else unknown)",
     )
-    p.add_argument("--quiet", action="store_true", help="print only the summary and the policy verdicts")
+    p.add_argument(
+        "--summary",
+        type=Path,
+        metavar="FILE",
+        help="append a Markdown summary (verdict, violations, resources by type) to FILE, e.g. $GITHUB_STEP_SUMMARY",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the verdict and the counts, in a few lines")
     p.add_argument("--traceback", action="store_true", help="on a program error, print the full traceback")
     return parser
 
@@ -68,6 +79,23 @@ def _program_location(exc: BaseException, program_dir: Path) -> str:
         return ""
     f = frames[-1]
     return f" (at {Path(f.filename).resolve().relative_to(program_dir)}:{f.lineno})"
+
+
+def policy_config_file(pack_dir: Path, stack: str, given: Path | None) -> Path | None:
+    """The policy config a preview of ``stack`` uses: the one given, else the pack's
+    ``config.<stack>.json`` if it exists, else none (the pack's own defaults)."""
+    if given is not None:
+        return given
+    candidate = pack_dir / f"config.{stack}.json"
+    return candidate if candidate.is_file() else None
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _fail(message: str) -> int:
@@ -90,10 +118,11 @@ def preview(args: argparse.Namespace) -> int:
 
     pack = None
     user_config = None
+    config_file = policy_config_file(args.policy_pack, args.stack, args.policy_config)
     if not args.no_policy:
         try:
             pack = analysis.load_pack(args.policy_pack)
-            user_config = analysis.read_policy_config(args.policy_config) if args.policy_config else None
+            user_config = analysis.read_policy_config(config_file) if config_file else None
             analysis.effective_config(pack, user_config)  # reject bad policy config before running
         except analysis.PolicyPackError as e:
             return _fail(str(e))
@@ -139,17 +168,24 @@ def preview(args: argparse.Namespace) -> int:
     out.write(f"{mode}: project {stack.project}, stack {stack.stack}\n")
     if stack.config_file_missing:
         out.write(f"(no Pulumi.{stack.stack}.yaml: the stack runs on the defaults in Pulumi.yaml, as the CLI would)\n")
-    out.write("\n")
-    if not args.quiet:
-        report.print_tree(graph, out)
-    report.print_summary(graph, out)
-    if not args.quiet:
-        report.print_outputs(graph, out)
-    report.print_notes(graph, out)
-    if pack is not None:
-        report.print_violations(f"{pack.name}@v{pack.version}", violations, out)
+    pack_name = f"{pack.name}@v{pack.version}" if pack is not None else None
+    config_label = _shown(config_file) if config_file else "the pack's defaults"
+    if args.quiet:
+        out.write(report.Counts.of(graph).line() + "\n")
+        report.print_notes(graph, out, quiet=True)
     else:
-        out.write("\nPolicies: not run (--no-policy)\n")
+        out.write("\n")
+        report.print_tree(graph, out)
+        report.print_summary(graph, out)
+        report.print_outputs(graph, out)
+        report.print_notes(graph, out)
+    if pack_name is not None:
+        report.print_violations(pack_name, violations, out, config_label, quiet=args.quiet)
+    else:
+        out.write("Policies: not run (--no-policy)\n" if args.quiet else "\nPolicies: not run (--no-policy)\n")
+    if args.summary:
+        with args.summary.open("a") as summary:
+            summary.write(report.summary_markdown(graph, violations, pack_name, config_label, args.unknowns))
 
     document = report.report_json(graph, violations)
     if args.json_file:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -15,7 +16,7 @@ from pulumi.runtime import rpc
 from pulumi_policy import proxy
 
 from .analysis import Violation
-from .engine import STACK_TYPE, Graph, Resource
+from .engine import Graph, Resource
 
 UNKNOWN_MARK = "[unknown]"
 SECRET_MARK = "[secret]"
@@ -86,14 +87,24 @@ def report_json(graph: Graph, violations: list[Violation] | None) -> dict[str, A
     }
 
 
-def _display_type(token: str) -> str:
-    """``aws:ec2/vpc:Vpc`` -> ``aws:ec2:Vpc``, as ``pulumi preview`` shows types."""
+def display_type(token: str) -> str:
+    """``aws:ec2/securityGroup:SecurityGroup`` -> ``aws:ec2:SecurityGroup``, as ``pulumi preview``
+    shows types (the JSON report keeps full tokens)."""
     parts = token.split(":")
     if len(parts) == 3 and "/" in parts[1]:
         module, member = parts[1].rsplit("/", 1)
         if member.lower() == parts[2].lower():
             return f"{parts[0]}:{module}:{parts[2]}"
     return token
+
+
+def _where(v: Violation) -> str:
+    """``aws:lb:Listener web-http`` for a resource's violation (its own type, without the parent
+    types a URN carries), ``stack`` for a stack-wide one."""
+    if not v.urn:
+        return "stack"
+    qualified, name = v.urn.rsplit("::", 2)[-2:]
+    return f"{display_type(qualified.rsplit('$', 1)[-1])} {name}"
 
 
 def print_tree(graph: Graph, out: TextIO) -> None:
@@ -106,7 +117,7 @@ def print_tree(graph: Graph, out: TextIO) -> None:
     def walk(r: Resource, prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         # As `pulumi preview` marks them: + create, >- read.
-        rows.append((">-" if r.external else "+ ", prefix + branch + _display_type(r.type), r.name))
+        rows.append((">-" if r.external else "+ ", prefix + branch + display_type(r.type), r.name))
         kids = children.get(r.urn, [])
         next_prefix = prefix if depth == 0 else prefix + ("   " if last else "│  ")
         for i, kid in enumerate(kids):
@@ -120,12 +131,29 @@ def print_tree(graph: Graph, out: TextIO) -> None:
         out.write(f" {op}  {type_col:<{width}}{name}\n")
 
 
+@dataclass(frozen=True)
+class Counts:
+    """What ``pulumi preview`` would count: every resource it creates (the stack, components and
+    explicit providers included), and the reads apart; per type in its display form."""
+
+    create: int
+    read: int
+    by_type: list[tuple[str, int]]
+
+    @classmethod
+    def of(cls, graph: Graph) -> Counts:
+        read = sum(1 for r in graph.resources if r.external)
+        by_type = Counter(display_type(r.type) for r in graph.resources)
+        return cls(len(graph.resources) - read, read, sorted(by_type.items()))
+
+    def line(self) -> str:
+        return f"Resources: {self.create} to create" + (f", {self.read} to read" if self.read else "")
+
+
 def print_summary(graph: Graph, out: TextIO) -> None:
-    counts = Counter(r.type for r in graph.resources if r.type != STACK_TYPE)
-    read = sum(1 for r in graph.resources if r.external)
-    created = sum(counts.values()) - read
-    out.write(f"\nResources: {created} to create" + (f", {read} to read" if read else "") + "\n")
-    for token, count in sorted(counts.items()):
+    counts = Counts.of(graph)
+    out.write(f"\n{counts.line()}\n")
+    for token, count in counts.by_type:
         out.write(f"    {count:>4}  {token}\n")
 
 
@@ -137,25 +165,86 @@ def print_outputs(graph: Graph, out: TextIO) -> None:
             out.write(f"    {key}: {json.dumps(outputs[key])}\n")
 
 
-def print_notes(graph: Graph, out: TextIO) -> None:
-    """What the offline engine could not model: no policy saw it, so no verdict covers it."""
-    if graph.notes:
-        out.write("\nNot verified offline:\n")
-        for note in graph.notes:
-            out.write(f"    {note}\n")
+def print_notes(graph: Graph, out: TextIO, quiet: bool = False) -> None:
+    """What the offline engine could not model: no policy saw it, so no verdict covers it
+    (listed even when ``quiet``: it must never pass silently)."""
+    if not graph.notes:
+        return
+    out.write("Not verified offline:\n" if quiet else "\nNot verified offline:\n")
+    for note in graph.notes:
+        out.write(f"    {note}\n")
 
 
-def print_violations(pack_name: str, violations: list[Violation], out: TextIO) -> None:
+_ORDER = {"mandatory": 0, "advisory": 1}
+
+
+def _sorted(violations: list[Violation]) -> list[Violation]:
+    return sorted(violations, key=lambda v: (_ORDER.get(v.level, 2), v.policy, v.urn))
+
+
+def verdict(pack_name: str, violations: list[Violation], policy_config: str) -> str:
+    """``Policies: <pack>: passed (0 mandatory, 2 advisory) with <config>``."""
     mandatory = sum(v.level == "mandatory" for v in violations)
     advisory = len(violations) - mandatory
-    verdict = "FAILED" if mandatory else "passed"
-    out.write(f"\nPolicies: {pack_name}: {verdict} ({mandatory} mandatory, {advisory} advisory)\n")
-    order = {"mandatory": 0, "advisory": 1}
-    for v in sorted(violations, key=lambda v: (order.get(v.level, 2), v.policy, v.urn)):
-        where = v.urn.rsplit("::", 2)[-2:] if v.urn else ["stack"]
-        out.write(f"    [{v.level}] {v.policy}  ({' '.join(where)})\n")
-        for line in v.message.splitlines():
-            out.write(f"        {line}\n")
+    state = "FAILED" if mandatory else "passed"
+    return f"Policies: {pack_name}: {state} ({mandatory} mandatory, {advisory} advisory) with {policy_config}"
+
+
+_TOKEN = re.compile(r"\b[a-z][\w-]*:[\w.-]+/\w+:\w+\b")
+
+
+def displayed(text: str) -> str:
+    """``text`` with every full type token in its display form (policy messages name types)."""
+    return _TOKEN.sub(lambda m: display_type(m.group(0)), text)
+
+
+def print_violations(
+    pack_name: str, violations: list[Violation], out: TextIO, policy_config: str, quiet: bool = False
+) -> None:
+    """The verdict, then each violation with its message (``quiet``: a mandatory one's only)."""
+    out.write(f"{'' if quiet else chr(10)}{verdict(pack_name, violations, policy_config)}\n")
+    for v in _sorted(violations):
+        out.write(f"    [{v.level}] {v.policy}  ({_where(v)})\n")
+        if not quiet or v.level == "mandatory":
+            for line in displayed(v.message).splitlines():
+                out.write(f"        {line}\n")
+
+
+def _cell(text: str) -> str:
+    """Text for a Markdown table cell: one line, pipes escaped."""
+    lines = (line.strip() for line in displayed(text).splitlines())
+    return "<br>".join(line for line in lines if line).replace("|", "\\|")
+
+
+def summary_markdown(
+    graph: Graph,
+    violations: list[Violation] | None,
+    pack_name: str | None,
+    policy_config: str,
+    unknowns: bool,
+) -> str:
+    """A pull-request comment or job summary of one preview: the stack, the verdict with each
+    violation, what was not verified offline, and the resources by type."""
+    mode = " (new stack: unknowns)" if unknowns else ""
+    counts = Counts.of(graph)
+    lines = [f"### Offline preview: {graph.project} / {graph.stack}{mode}", ""]
+    if pack_name is None:
+        lines += ["**Policies: not run** (`--no-policy`)", ""]
+    else:
+        found = violations or []
+        lines += [f"**{verdict(pack_name, found, policy_config)}**", ""]
+        if found:
+            lines += ["| level | rule | resource | message |", "|---|---|---|---|"]
+            lines += [f"| {v.level} | `{v.policy}` | `{_where(v)}` | {_cell(v.message)} |" for v in _sorted(found)]
+            lines.append("")
+    if graph.notes:
+        lines += ["**Not verified offline** (no policy saw these):", ""]
+        lines += [f"- {_cell(note)}" for note in graph.notes]
+        lines.append("")
+    lines += [f"<details><summary>{counts.line()}</summary>", "", "| type | count |", "|---|---:|"]
+    lines += [f"| `{token}` | {count} |" for token, count in counts.by_type]
+    lines += ["", "</details>", "", ""]
+    return "\n".join(lines)
 
 
 def write_kubernetes(graph: Graph, out_dir: Path) -> list[Path]:

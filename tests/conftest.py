@@ -25,6 +25,8 @@ from offline.report import plain
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 REGION = "eu-west-1"
+STACKS = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in ROOT.glob("Pulumi.*.yaml"))
+"""The shipped stacks: every ``Pulumi.<stack>.yaml`` (adding a stack file adds it to the tests)."""
 
 
 @dataclass
@@ -147,6 +149,42 @@ def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProc
 
 def read_json(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text())
+
+
+@dataclass(frozen=True)
+class StackPreview:
+    """``python -m offline preview --stack STACK [--unknowns] --json --out --summary`` of a shipped
+    stack, with its default policy config, as ``make preview`` runs it."""
+
+    result: subprocess.CompletedProcess[str]
+    document: dict[str, Any]
+    out: Path
+    summary: str
+
+
+class StackPreviews:
+    """Each shipped stack's CLI preview, run once per test process and shared by every test that
+    reads it (``xdist_group("stack-previews")`` keeps those tests in one process)."""
+
+    def __init__(self, tmp: Path) -> None:
+        self._tmp = tmp
+        self._done: dict[tuple[str, bool], StackPreview] = {}
+
+    def __call__(self, stack: str, unknowns: bool = False) -> StackPreview:
+        key = (stack, unknowns)
+        if key not in self._done:
+            out = self._tmp / f"{stack}-{'unknowns' if unknowns else 'known'}"
+            summary = out.with_suffix(".md")
+            mode = ["--unknowns"] if unknowns else []
+            result = preview_cli("--stack", stack, *mode, "--out", out, "--summary", summary)
+            assert result.returncode == 0, result.stdout + result.stderr
+            self._done[key] = StackPreview(result, read_json(out / "preview.json"), out, summary.read_text())
+        return self._done[key]
+
+
+@pytest.fixture(scope="session")
+def stack_preview(tmp_path_factory: pytest.TempPathFactory) -> StackPreviews:
+    return StackPreviews(tmp_path_factory.mktemp("stack-previews"))
 
 
 def run_platform(config: dict[str, str] | None = None, unknowns: bool = False) -> Recorded:

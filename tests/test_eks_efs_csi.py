@@ -17,7 +17,7 @@ from components.eks_cluster import EFS_CSI_CONTROLLER_SA, SUPPORTED_VERSIONS, _k
 from offline import analysis
 from offline.project import StackConfig
 from offline.report import write_kubernetes
-from tests.conftest import ROOT, Recorded, Res, preview_cli, read_json, run_platform
+from tests.conftest import ROOT, Recorded, Res, StackPreviews, run_platform
 
 CLUSTER = "aws:eks/cluster:Cluster"
 PROFILE = "aws:eks/fargateProfile:FargateProfile"
@@ -462,12 +462,13 @@ def test_strict_validation_catches_a_misspelt_field(fargate: Recorded, tmp_path:
 # -- prod ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mode", [[], ["--unknowns"]], ids=["known", "unknowns"])
-def test_prod_preview_includes_eks_and_has_no_mandatory_violation(mode: list[str], tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    result = preview_cli("--stack", "prod", *mode, "--policy-config", "policy/config.prod.json", "--out", out)
-    assert result.returncode == 0, result.stderr
-    doc = read_json(out / "preview.json")
+@pytest.mark.slow
+@pytest.mark.xdist_group("stack-previews")
+@pytest.mark.parametrize("unknowns", [False, True], ids=["known", "unknowns"])
+def test_prod_preview_includes_eks_and_has_no_mandatory_violation(unknowns: bool, stack_preview: StackPreviews) -> None:
+    preview = stack_preview("prod", unknowns)  # with policy/config.prod.json, as make preview runs it
+    assert "with policy/config.prod.json" in preview.result.stdout
+    out, doc = preview.out, preview.document
     types = {r["type"] for r in doc["resources"]}
     assert {CLUSTER, PROFILE, PV, PVC, DEPLOYMENT, "efs-platform:index:EksCluster"} <= types
     assert not [v for v in doc["policyViolations"] if v["level"] == "mandatory"]

@@ -10,6 +10,9 @@ import pytest
 
 from tests.conftest import FIXTURES, preview_cli, read_json
 
+# Left out by `make check` (whole fixture programs through the CLI in subprocesses); `make test` runs them.
+pytestmark = pytest.mark.slow
+
 P = "efs-platform-"
 EXPECTED = {
     # seed 002: Fargate tasks in public subnets with public IPs (both facets are reported).

@@ -11,7 +11,7 @@ import pytest
 
 import settings
 from components.image_volumes import writable_path_problems
-from tests.conftest import ROOT, stack_config
+from tests.conftest import ROOT, STACKS, stack_config
 
 GOOD = """
 FROM alpine:3.22 AS build
@@ -61,7 +61,7 @@ def test_a_missing_dockerfile_is_named(tmp_path: Path) -> None:
     assert "does not exist" in writable_path_problems(tmp_path / "Dockerfile", ("/tmp",), "1000")[0]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_the_shipped_image_lets_each_stack_write_its_writable_paths(stack: str) -> None:
     """The deploy workflow builds app/ for every stack: its Dockerfile must give each stack's
     writable paths to the stack's container user."""

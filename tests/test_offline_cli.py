@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.conftest import FIXTURES, ROOT, preview_cli, read_json
+from offline import project
+from tests.conftest import FIXTURES, ROOT, STACKS, StackPreviews, preview_cli, read_json
+
+# Left out by `make check` (the CLI in subprocesses); `make test` runs them.
+pytestmark = pytest.mark.slow
 
 LEGACY = FIXTURES / "legacy_vpc"
 PRIVATE_IP = "efs-platform-ec2-private-subnet-no-public-ip"
@@ -23,41 +32,68 @@ def project_copy(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_shipped_stacks_pass_with_zero_violations(stack: str, tmp_path: Path) -> None:
-    out = tmp_path / "preview.json"
-    result = preview_cli("--stack", stack, "--json", out, "--policy-config", f"policy/config.{stack}.json")
-    assert result.returncode == 0, result.stderr
-    # The advisories the shipped stacks accept knowingly: plain HTTP until a team sets
-    # certificateArn; (dev only) no WAF in front of the ALB, to save its monthly cost; (prod
-    # only) a private EKS API no deployer is admitted to until a team names its runners'
-    # network (eks.apiAccessCidrs / eks.apiAccessSecurityGroupIds).
-    accepted = {("efs-platform-lb-https", "advisory")}
-    if stack == "dev":
+def _accepted(stack: str) -> set[tuple[str, str]]:
+    """The advisories a shipped stack accepts knowingly, from its own config: plain HTTP until a
+    team sets certificateArn; no WAF in front of the ALB when albWaf is off (dev, to save its
+    monthly cost); a private EKS API no deployer is admitted to until a team names its runners'
+    network (eks.apiAccessCidrs / eks.apiAccessSecurityGroupIds)."""
+    config = project.load(ROOT, stack).config
+    on = {k.removeprefix("efs-platform:"): v for k, v in config.items() if k.startswith("efs-platform:")}
+    accepted = set()
+    if not on["certificateArn"]:
+        accepted.add(("efs-platform-lb-https", "advisory"))
+    if on["albWaf"] != "true":
         accepted.add(("efs-platform-lb-waf", "advisory"))
-    if stack == "prod":
+    admitted = json.loads(on["eks.apiAccessCidrs"]) or json.loads(on["eks.apiAccessSecurityGroupIds"])
+    public = json.loads(on["eks.publicAccessCidrs"])
+    if on["eks.enabled"] == "true" and on["eks.kubernetesObjects"] == "true" and not (admitted or public):
         accepted.add(("efs-platform-eks-api-reachable", "advisory"))
-    assert f"Policies: efs-platform@v0.1.0: passed (0 mandatory, {len(accepted)} advisory)" in result.stdout
+    return accepted
+
+
+STACK_PREVIEWS = pytest.mark.xdist_group("stack-previews")
+
+
+@STACK_PREVIEWS
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stacks_pass_with_only_the_advisories_they_accept(stack: str, stack_preview: StackPreviews) -> None:
+    preview = stack_preview(stack)
+    accepted = _accepted(stack)
+    config = f"policy/config.{stack}.json" if (ROOT / "policy" / f"config.{stack}.json").exists() else None
+    assert (
+        f"Policies: efs-platform@v0.1.0: passed (0 mandatory, {len(accepted)} advisory) "
+        f"with {config or 'the pack' + chr(39) + 's defaults'}"
+    ) in preview.result.stdout
     for component in ("Network", "ContainerRegistry", "SharedFileSystem", "FargateCluster", "WebIngress"):
-        assert f"─ efs-platform:index:{component}" in result.stdout
-    doc = read_json(out)
+        assert f"─ efs-platform:index:{component}" in preview.result.stdout
+    doc = preview.document
     assert {(v["policy"], v["level"]) for v in doc["policyViolations"]} == accepted
     assert doc["project"] == "efs-platform" and doc["stack"] == stack
-    zones = {"dev": 2, "prod": 3}[stack]
+    zones = int(project.load(ROOT, stack).config["efs-platform:azCount"])
     assert len(doc["outputs"]["privateSubnetIds"]) == zones
     assert len(doc["outputs"]["availabilityZones"]) == zones
     # One cluster and one ALB per stack, whatever the number of services.
-    services = {"dev": {"web"}, "prod": {"web", "worker"}}[stack]
+    stack_config = project.load(ROOT, stack).config
+    services = (
+        set(json.loads(stack_config["efs-platform:services"])) if "efs-platform:services" in stack_config else {"web"}
+    )
     assert set(doc["outputs"]["serviceNames"]) == services
     for token in ("aws:ecs/cluster:Cluster", "aws:lb/loadBalancer:LoadBalancer"):
         assert len([r for r in doc["resources"] if r["type"] == token]) == 1, token
     assert len([r for r in doc["resources"] if r["type"] == "aws:ecs/service:Service"]) == len(services)
 
 
-def test_json_has_the_full_graph(tmp_path: Path) -> None:
-    out = tmp_path / "preview.json"
-    assert preview_cli("--stack", "dev", "--json", out).returncode == 0
-    doc = read_json(out)
+@STACK_PREVIEWS
+@pytest.mark.parametrize("stack", STACKS)
+def test_shipped_stacks_pass_as_new_stacks(stack: str, stack_preview: StackPreviews) -> None:
+    doc = stack_preview(stack, unknowns=True).document
+    assert not [v for v in doc["policyViolations"] if v["level"] == "mandatory"]
+    assert doc["outputs"]["vpcId"] == "[unknown]"
+
+
+@STACK_PREVIEWS
+def test_json_has_the_full_graph(stack_preview: StackPreviews) -> None:
+    doc = stack_preview("dev").document
     assert set(doc) == {"project", "stack", "resources", "outputs", "policyViolations", "notVerifiedOffline"}
     by_name = {(r["type"], r["name"]): r for r in doc["resources"]}
     expected_keys = {
@@ -82,12 +118,11 @@ def test_json_has_the_full_graph(tmp_path: Path) -> None:
     assert doc["outputs"]["vpcId"] == vpc["outputs"]["id"]
 
 
-def test_unknowns_leaves_computed_outputs_unknown_and_reaches_the_same_verdict(tmp_path: Path) -> None:
-    out = tmp_path / "preview.json"
-    result = preview_cli("--stack", "prod", "--unknowns", "--json", out)
-    assert result.returncode == 0, result.stderr
-    assert "preview of a new stack (unknowns)" in result.stdout
-    doc = read_json(out)
+@STACK_PREVIEWS
+def test_unknowns_leaves_computed_outputs_unknown_and_reaches_the_same_verdict(stack_preview: StackPreviews) -> None:
+    preview = stack_preview("prod", unknowns=True)
+    assert "preview of a new stack (unknowns)" in preview.result.stdout
+    doc = preview.document
     vpc = next(r for r in doc["resources"] if r["type"] == "aws:ec2/vpc:Vpc")
     assert vpc["outputs"]["id"] == "[unknown]" and vpc["outputs"]["arn"] == "[unknown]"
     assert vpc["inputs"]["cidrBlock"] == "10.0.0.0/16"
@@ -134,9 +169,9 @@ def test_no_policy_skips_the_pack() -> None:
     assert "Policies: not run (--no-policy)" in result.stdout
 
 
-def test_out_dir_gets_the_report(tmp_path: Path) -> None:
-    assert preview_cli("--stack", "dev", "--quiet", "--out", tmp_path / "out").returncode == 0
-    assert read_json(tmp_path / "out" / "preview.json")["stack"] == "dev"
+@STACK_PREVIEWS
+def test_out_dir_gets_the_report(stack_preview: StackPreviews) -> None:
+    assert read_json(stack_preview("dev").out / "preview.json")["stack"] == "dev"
 
 
 def _error(result: object) -> str:
@@ -177,8 +212,8 @@ def test_value_of_the_wrong_declared_type_exits_2(project_copy: Path) -> None:
 
 
 def test_unknown_stack_exits_2_listing_the_stacks() -> None:
-    stderr = _error(preview_cli("--stack", "staging"))
-    assert "Pulumi.staging.yaml" in stderr and "dev, prod" in stderr
+    stderr = _error(preview_cli("--stack", "no-such-stack"))
+    assert "Pulumi.no-such-stack.yaml" in stderr and ", ".join(STACKS) in stderr
 
 
 def test_a_project_without_stack_files_runs_on_its_defaults(tmp_path: Path) -> None:
@@ -344,3 +379,152 @@ def test_a_misspelt_top_level_key_exits_2_with_what_a_stack_file_holds(project_c
     (project_copy / "Pulumi.bad.yaml").write_text("conifg:\n  aws:region: eu-west-1\n")
     stderr = _error(preview_cli("--stack", "bad", "--program", project_copy))
     assert "unknown top-level key 'conifg': did you mean 'config'?" in stderr and "secretsprovider" in stderr
+
+
+# -- adding a stack is adding its file -------------------------------------------------------------
+
+
+@pytest.fixture
+def project_with_tooling(project_copy: Path) -> Path:
+    """The project copy with its policy pack, Makefile and the workflows' stack lister."""
+    shutil.copytree(ROOT / "policy", project_copy / "policy", ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    shutil.copy(ROOT / "Makefile", project_copy / "Makefile")
+    (project_copy / ".github").mkdir()
+    shutil.copy(ROOT / ".github" / "stacks.py", project_copy / ".github" / "stacks.py")
+    return project_copy
+
+
+def _make_dry_run(root: Path, *args: str) -> str:
+    """What ``make ARGS`` would run in ``root`` (outside any make that runs these tests)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    make = ["make", "--no-print-directory", "-n", "-o", "venv/.installed", *args]
+    return subprocess.run(make, cwd=root, env=env, capture_output=True, text=True, check=True, timeout=60).stdout
+
+
+def _matrix(root: Path, *args: str) -> list[dict[str, Any]]:
+    """The matrix the workflows' `stacks` job emits for ``root``."""
+    result = subprocess.run(
+        [sys.executable, str(root / ".github" / "stacks.py"), "--root", str(root), *args],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    outputs = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    return list(json.loads(outputs["matrix"])["include"])
+
+
+def test_a_new_stack_file_previews_with_the_default_policy_config_and_joins_the_workflows(
+    project_with_tooling: Path, tmp_path: Path
+) -> None:
+    """Pulumi.staging.yaml copied from dev with other choices: it previews offline without a
+    policy/config.staging.json (the pack's defaults), `make previews` includes it, and the
+    workflows' preview and promote matrices list it."""
+    root = project_with_tooling
+    staging = (root / "Pulumi.dev.yaml").read_text()
+    staging = staging.replace("efs-platform:azCount: 2", "efs-platform:azCount: 3")
+    staging = staging.replace("efs-platform:natStrategy: none", "efs-platform:natStrategy: single")
+    staging = staging.replace("efs-platform:albWaf: false", "efs-platform:albWaf: true")
+    (root / "Pulumi.staging.yaml").write_text(staging)
+    assert not (root / "policy" / "config.staging.json").exists()
+
+    out = tmp_path / "staging.json"
+    result = preview_cli("--stack", "staging", "--program", root, "--policy-pack", root / "policy", "--json", out)
+    assert result.returncode == 0, result.stderr
+    assert "passed (0 mandatory, 1 advisory) with the pack's defaults" in result.stdout
+    doc = read_json(out)
+    assert len(doc["outputs"]["privateSubnetIds"]) == 3
+    assert [v["policy"] for v in doc["policyViolations"]] == ["efs-platform-lb-https"]
+
+    previews = _make_dry_run(root, "previews")
+    assert "for s in dev staging;" in previews and "--policy-config" not in previews
+    assert _make_dry_run(root, "preview", "STACK=staging").split() == [
+        "venv/bin/python", "-m", "offline", "preview", "--stack", "staging",
+    ]  # fmt: skip
+
+    previews = {e["stack"]: json.loads(e["runs-on"]) for e in _matrix(root, "--group", "efs-platform-preview")}
+    assert previews == {"dev": "ubuntu-latest", "staging": "ubuntu-latest"}
+    (root / "Pulumi.staging.yaml").write_text(staging + "  efs-platform:eks.enabled: true\n")
+    promoted = {e["stack"]: json.loads(e["runs-on"]) for e in _matrix(root, "--group", "g", "--exclude", "dev")}
+    assert promoted == {"staging": {"group": "g", "labels": ["efs-platform-staging"]}}
+
+
+def test_the_stack_lister_refuses_a_file_name_that_is_not_a_stack_name(project_with_tooling: Path) -> None:
+    (project_with_tooling / "Pulumi.$(id).yaml").write_text("config: {}\n")
+    with pytest.raises(subprocess.CalledProcessError) as raised:
+        _matrix(project_with_tooling, "--group", "g")
+    assert "is not a stack name" in raised.value.stderr
+
+
+def test_the_default_policy_config_is_the_stacks_own(tmp_path: Path) -> None:
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({PRIVATE_IP: "advisory"}))
+    pack = tmp_path / "pack"
+    shutil.copytree(ROOT / "policy", pack, ignore=shutil.ignore_patterns("__pycache__", "venv"))
+    assert preview_cli("--stack", "test", "--program", LEGACY, "--policy-pack", pack).returncode == 1
+    shutil.copy(config, pack / "config.test.json")
+    result = preview_cli("--stack", "test", "--program", LEGACY, "--policy-pack", pack, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"passed (0 mandatory, 1 advisory) with {pack / 'config.test.json'}" in result.stdout
+
+
+# -- readable output ------------------------------------------------------------------------------
+
+
+def test_quiet_prints_the_verdict_and_counts_in_a_few_lines() -> None:
+    result = preview_cli("--stack", "test", "--program", LEGACY, "--quiet")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "offline preview: project legacy-vpc, stack test",
+        "Resources: 11 to create",
+        "Policies: efs-platform@v0.1.0: FAILED (1 mandatory, 0 advisory) with the pack's defaults",
+        f"    [mandatory] {PRIVATE_IP}  (aws:ec2:Subnet app)",
+        "        Private subnets (no route to an internet gateway) must not map public IPs on launch "
+        "(map_public_ip_on_launch=False). Security Hub EC2.15; checkov CKV_AWS_130.",
+        "        aws:ec2:Subnet 'app' has no route to an internet gateway (a private subnet) but sets "
+        "mapPublicIpOnLaunch; set map_public_ip_on_launch=False.",
+    ]
+
+
+@STACK_PREVIEWS
+def test_types_are_spelled_as_the_pulumi_cli_shows_them_and_in_full_in_the_json(stack_preview: StackPreviews) -> None:
+    preview = stack_preview("dev")
+    assert "aws:ec2/securityGroup:SecurityGroup" not in preview.result.stdout + preview.summary
+    assert re.search(r"─ aws:ec2:SecurityGroup +platform-endpoints", preview.result.stdout)  # the tree
+    assert re.search(r"^ +4  aws:ec2:SecurityGroup$", preview.result.stdout, re.MULTILINE)  # the counts
+    assert "(aws:lb:Listener web-http)" in preview.result.stdout  # a violation's resource
+    assert "aws:ec2/securityGroup:SecurityGroup" in {r["type"] for r in preview.document["resources"]}
+
+
+@STACK_PREVIEWS
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_readme_states_the_resource_counts_a_preview_shows(stack: str, stack_preview: StackPreviews) -> None:
+    readme = (ROOT / "README.md").read_text()
+    stated = re.search(r"dev previews (\d+) resources and prod (\d+)", readme)
+    assert stated, "README: 'dev previews N resources and prod M'"
+    count = {"dev": stated.group(1), "prod": stated.group(2)}[stack]
+    assert f"\nResources: {count} to create\n" in stack_preview(stack).result.stdout
+    # As `pulumi preview` counts: every resource, the stack and components included.
+    assert int(count) == len(stack_preview(stack).document["resources"])
+
+
+@STACK_PREVIEWS
+def test_the_summary_is_markdown_a_reviewer_reads(stack_preview: StackPreviews) -> None:
+    summary = stack_preview("dev").summary
+    assert summary.startswith("### Offline preview: efs-platform / dev\n")
+    assert "**Policies: efs-platform@v0.1.0: passed (0 mandatory, 2 advisory) with policy/config.dev.json**" in summary
+    assert "| advisory | `efs-platform-lb-https` | `aws:lb:Listener web-http` | Load balancer listeners" in summary
+    created = len(stack_preview("dev").document["resources"])
+    assert f"<details><summary>Resources: {created} to create</summary>" in summary
+    assert "| `aws:ec2:SecurityGroup` | 4 |" in summary
+    assert "### Offline preview: efs-platform / prod (new stack: unknowns)" in stack_preview("prod", True).summary
+
+
+def test_the_summary_lists_each_violation_and_appends(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("# earlier step\n")
+    for mode in ([], ["--unknowns"]):
+        preview_cli("--stack", "test", "--program", LEGACY, "--quiet", "--summary", summary, *mode)
+    text = summary.read_text()
+    assert text.startswith("# earlier step\n")
+    assert text.count("### Offline preview: legacy-vpc / test") == 2
+    assert "**Policies: efs-platform@v0.1.0: FAILED (1 mandatory, 0 advisory) with the pack's defaults**" in text
+    row = f"| mandatory | `{PRIVATE_IP}` | `aws:ec2:Subnet app` | Private subnets"
+    assert text.count(row) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+from pathlib import Path
 
 import pytest
 
@@ -54,11 +55,18 @@ def test_one_rule_per_module() -> None:
         assert len(rules) == 1, module.name
 
 
+@pytest.mark.parametrize("config_file", sorted((ROOT / "policy").glob("config.*.json")), ids=lambda p: p.stem)
+def test_every_shipped_policy_config_is_valid_and_keeps_mount_readiness_mandatory(
+    pack: LoadedPack, config_file: Path
+) -> None:
+    levels = {name: level for name, (level, _) in effective_config(pack, json.loads(config_file.read_text())).items()}
+    assert levels["efs-platform-efs-mount-readiness"] == "mandatory"
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_shipped_policy_config_is_valid(pack: LoadedPack, stack: str) -> None:
+def test_prod_protects_its_data_by_mandate(pack: LoadedPack, stack: str) -> None:
     config = json.loads((ROOT / "policy" / f"config.{stack}.json").read_text())
     levels = {name: level for name, (level, _) in effective_config(pack, config).items()}
-    assert levels["efs-platform-efs-mount-readiness"] == "mandatory"
     assert levels["efs-platform-stateful-resources-protected"] == ("mandatory" if stack == "prod" else "advisory")
     assert levels["efs-platform-data-keys-protected"] == ("mandatory" if stack == "prod" else "advisory")
 

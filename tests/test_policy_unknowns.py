@@ -31,6 +31,9 @@ from offline.project import StackConfig
 from tests import test_policy_eks, test_policy_lb, test_policy_network, test_policy_resources, test_policy_stack
 from tests.conftest import FIXTURES, REGION, ROOT, preview_cli, run
 
+# Left out by `make check` (each input of each fixture made unknown in turn: the longest tests).
+pytestmark = pytest.mark.slow
+
 OPAQUE = "test:index:Opaque"
 
 

@@ -12,7 +12,7 @@ import yaml
 
 import settings
 from components.network import NetworkArgs
-from tests.conftest import stack_config
+from tests.conftest import STACKS, stack_config
 
 ROOT = Path(__file__).resolve().parent.parent
 P = "efs-platform:"
@@ -313,8 +313,13 @@ def test_config_error_is_a_run_error_so_the_cli_shows_no_traceback() -> None:
     assert issubclass(settings.ConfigError, pulumi.RunError)
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_is_valid(stack: str) -> None:
+    settings.parse("efs-platform", stack_config(stack))
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_shipped_stacks_are_valid(stack: str) -> None:
+def test_dev_is_cheap_and_prod_is_resilient(stack: str) -> None:
     s = settings.parse("efs-platform", stack_config(stack))
     assert s.network.az_count == {"dev": 2, "prod": 3}[stack]
     assert s.network.nat_strategy == {"dev": "none", "prod": "per-az"}[stack]

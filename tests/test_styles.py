@@ -24,6 +24,9 @@ import pytest
 from offline import analysis, engine, project, report
 from tests.conftest import FIXTURES, ROOT
 
+# Left out by `make check` (programs in other styles, whole, in every mode); `make test` runs them.
+pytestmark = pytest.mark.slow
+
 STYLES = FIXTURES / "styles"
 P = "efs-platform-"
 MOUNT = P + "efs-mount-readiness"

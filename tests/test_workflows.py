@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from offline import project
+from tests.conftest import ROOT, STACKS
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = Path(sys.executable).parent
@@ -70,29 +71,83 @@ def test_every_pulumi_step_runs_the_policy_pack_with_its_stack_config(path: Path
         if step.get("uses", "").startswith("pulumi/actions@"):
             with_ = step["with"]
             assert with_["policyPacks"] == "policy", step
-            assert with_["policyPackConfigs"] in (
-                "policy/config.${{ matrix.stack }}.json",
-                "policy/config.${{ inputs.stack }}.json",
-            ), step
+            # The stack's own config when it has one (the CLI refuses a missing file).
+            assert with_["policyPackConfigs"] == "${{ steps.policy.outputs.file }}", step
             assert with_["command"] in ("preview", "up")
 
 
-def test_pull_requests_preview_every_stack_with_a_comment() -> None:
+def _policy_step(job: dict[str, Any]) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if s.get("id") == "policy"]
+    return step
+
+
+@pytest.mark.parametrize(
+    ("workflow", "job", "stack"),
+    [("pull-request.yml", "preview", "${{ matrix.stack }}"), ("deploy-stack.yml", "deploy", "${{ inputs.stack }}")],
+)
+def test_the_policy_config_is_the_stacks_own_or_none(workflow: str, job: str, stack: str, tmp_path: Path) -> None:
+    """The step that picks the config, run as the runner runs it: policy/config.<stack>.json when
+    it exists, else no file (pulumi/actions then passes no --policy-pack-config)."""
+    step = _policy_step(load(ROOT / ".github" / "workflows" / workflow)["jobs"][job])
+    assert step["env"] == {"STACK": stack}
+    (tmp_path / "policy").mkdir()
+    (tmp_path / "policy" / "config.prod.json").write_text("{}")
+    for name, expected in (("prod", "file=policy/config.prod.json\n"), ("staging", "")):
+        output = tmp_path / f"{name}.out"
+        env = {"STACK": name, "GITHUB_OUTPUT": str(output), "PATH": "/usr/bin:/bin"}
+        subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, check=True, timeout=30)
+        assert (output.read_text() if output.exists() else "") == expected
+
+
+def _stacks_job(workflow: str) -> tuple[dict[str, Any], list[str]]:
+    """The workflow's `stacks` job and the arguments its step passes to .github/stacks.py."""
+    job = load(ROOT / ".github" / "workflows" / workflow)["jobs"]["stacks"]
+    (step,) = [s for s in job["steps"] if s.get("id") == "list"]
+    (line,) = [ln for ln in step["run"].splitlines() if "stacks.py" in ln]
+    assert line.startswith("python .github/stacks.py ") and line.endswith(' >> "$GITHUB_OUTPUT"')
+    return job, line.removeprefix("python .github/stacks.py ").removesuffix(' >> "$GITHUB_OUTPUT"').split()
+
+
+def _matrix(args: list[str]) -> list[dict[str, Any]]:
+    """What the `stacks` job emits for this repository, as its step runs the lister."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / ".github" / "stacks.py"), *args],
+        check=True, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    outputs = dict(line.split("=", 1) for line in result.stdout.splitlines())
+    assert set(outputs) == {"matrix", "count"}
+    include = json.loads(outputs["matrix"])["include"]
+    assert int(outputs["count"]) == len(include)
+    return list(include)
+
+
+def test_pull_requests_preview_every_stack_file_with_a_comment() -> None:
     doc = load(ROOT / ".github" / "workflows" / "pull-request.yml")
     assert "pull_request" in doc["on"] and "pull_request_target" not in doc["on"]
-    assert doc["jobs"]["checks"]["steps"][-1]["run"] == "make test"
+    assert doc["jobs"]["checks"]["steps"][-1]["run"] == 'make test SUMMARY="$GITHUB_STEP_SUMMARY"'
+    stacks, args = _stacks_job("pull-request.yml")
+    assert stacks["outputs"]["matrix"] == "${{ steps.list.outputs.matrix }}"
     preview = doc["jobs"]["preview"]
-    assert preview["needs"] == "checks"
-    assert [m["stack"] for m in preview["strategy"]["matrix"]["include"]] == ["dev", "prod"]
+    assert preview["needs"] == ["checks", "stacks"]
+    assert preview["strategy"]["matrix"] == "${{ fromJSON(needs.stacks.outputs.matrix) }}"
+    assert [m["stack"] for m in _matrix(args)] == STACKS
     (pulumi,) = [s for s in preview["steps"] if s.get("uses", "").startswith("pulumi/actions@")]
     assert pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["stack-name"] == "${{ matrix.stack }}"
 
 
-def test_deploy_goes_dev_then_prod_with_the_commit_sha() -> None:
+def test_deploy_goes_dev_first_then_every_other_stack_file_with_the_commit_sha() -> None:
     deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
     assert deploy["on"]["push"]["branches"] == ["main"]
-    assert deploy["jobs"]["prod"]["needs"] == "dev"
-    assert [deploy["jobs"][j]["with"]["stack"] for j in ("dev", "prod")] == ["dev", "prod"]
+    assert deploy["jobs"]["dev"]["with"]["stack"] == "dev"
+    stacks, args = _stacks_job("deploy.yml")
+    assert stacks["outputs"]["count"] == "${{ steps.list.outputs.count }}"
+    promote = deploy["jobs"]["promote"]
+    assert promote["needs"] == ["stacks", "dev"]
+    assert promote["strategy"] == {"fail-fast": False, "matrix": "${{ fromJSON(needs.stacks.outputs.matrix) }}"}
+    assert promote["if"].endswith(" && needs.stacks.outputs.count != '0'")  # dev alone: nothing to promote
+    assert promote["with"]["stack"] == "${{ matrix.stack }}"
+    assert [m["stack"] for m in _matrix(args)] == [s for s in STACKS if s != "dev"]
     stack = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")
     job = stack["jobs"]["deploy"]
     assert job["environment"] == "${{ inputs.stack }}"  # prod's reviewers gate it
@@ -139,19 +194,27 @@ def test_least_permissions_and_pinned_actions(path: Path) -> None:
             assert step["with"]["persist-credentials"] is False
 
 
-def test_prod_runs_where_its_private_eks_endpoint_is_reachable() -> None:
-    # prod's EKS API endpoint is private: its deploy and preview run on self-hosted runners in
-    # its VPC (label efs-platform-prod); dev runs on GitHub-hosted runners.
+def _eks(stack: str) -> bool:
+    return project.load(ROOT, stack).config["efs-platform:eks.enabled"] == "true"
+
+
+def test_stacks_with_eks_run_where_their_private_endpoint_is_reachable() -> None:
+    # A stack with EKS (prod) has a private API endpoint: its deploy and preview run on
+    # self-hosted runners in its VPC (label efs-platform-<stack>); the others on GitHub's.
     deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
-    assert "runs-on" not in deploy["jobs"]["dev"]["with"]
+    assert "runs-on" not in deploy["jobs"]["dev"]["with"] and not _eks("dev")
+    assert deploy["jobs"]["promote"]["with"]["runs-on"] == "${{ matrix.runs-on }}"
     stack = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")
     assert stack["on"]["workflow_call"]["inputs"]["runs-on"]["default"] == '"ubuntu-latest"'
     assert stack["jobs"]["deploy"]["runs-on"] == "${{ fromJSON(inputs.runs-on) }}"
     preview = load(ROOT / ".github" / "workflows" / "pull-request.yml")["jobs"]["preview"]
     assert preview["runs-on"] == "${{ fromJSON(matrix.runs-on) }}"
-    by_stack = {m["stack"]: _runs_on(m["runs-on"]) for m in preview["strategy"]["matrix"]["include"]}
-    assert by_stack["dev"] == "ubuntu-latest"
-    assert by_stack["prod"]["labels"] == ["efs-platform-prod"]
+    for workflow, group in (("pull-request.yml", PREVIEW_GROUP), ("deploy.yml", DEPLOY_GROUP)):
+        for entry in _matrix(_stacks_job(workflow)[1]):
+            name = entry["stack"]
+            expected = {"group": group, "labels": [f"efs-platform-{name}"]} if _eks(name) else "ubuntu-latest"
+            assert _runs_on(entry["runs-on"]) == expected, (workflow, name)
+    assert _eks("prod")
 
 
 # -- delivery security: no path from a pull request to production credentials ------------------
@@ -169,15 +232,14 @@ def _runs_on(value: str) -> Any:
 
 
 def test_previews_and_deploys_run_on_separate_runner_groups() -> None:
-    deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
-    assert _runs_on(deploy["jobs"]["prod"]["with"]["runs-on"]) == {
-        "group": DEPLOY_GROUP,
-        "labels": ["efs-platform-prod"],
-    }
+    deploys = {m["stack"]: _runs_on(m["runs-on"]) for m in _matrix(_stacks_job("deploy.yml")[1])}
+    assert deploys["prod"] == {"group": DEPLOY_GROUP, "labels": ["efs-platform-prod"]}
+    assert all(g == "ubuntu-latest" or g["group"] == DEPLOY_GROUP for g in deploys.values())
     pr_text = (ROOT / ".github" / "workflows" / "pull-request.yml").read_text()
     assert DEPLOY_GROUP not in pr_text
-    preview = load(ROOT / ".github" / "workflows" / "pull-request.yml")["jobs"]["preview"]
-    groups = [_runs_on(m["runs-on"]) for m in preview["strategy"]["matrix"]["include"]]
+    _, args = _stacks_job("pull-request.yml")
+    assert args == ["--group", PREVIEW_GROUP]
+    groups = [_runs_on(m["runs-on"]) for m in _matrix(args)]
     assert {"group": PREVIEW_GROUP, "labels": ["efs-platform-prod"]} in groups
     assert all(g == "ubuntu-latest" or g["group"] == PREVIEW_GROUP for g in groups)
     readme = (ROOT / "README.md").read_text()
@@ -210,15 +272,19 @@ def test_previews_use_their_own_environments_and_read_only_roles() -> None:
 def test_deploys_run_only_from_main() -> None:
     deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
     for name, job in deploy["jobs"].items():
-        assert job["if"] == "github.ref == 'refs/heads/main'", name
+        main_only = "github.ref == 'refs/heads/main'"
+        assert job["if"] == main_only or job["if"].startswith(f"{main_only} && "), name
+        assert "||" not in job["if"], name
     stack = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")
     assert stack["jobs"]["deploy"]["if"] == "github.ref == 'refs/heads/main'"
 
 
-def test_prod_runs_the_image_dev_built_by_digest_and_never_rebuilds() -> None:
+def test_other_stacks_run_the_image_dev_built_by_digest_and_never_rebuild() -> None:
     deploy = load(ROOT / ".github" / "workflows" / "deploy.yml")
-    assert deploy["jobs"]["prod"]["with"]["promote-from"] == "${{ needs.dev.outputs.image }}"
+    # Every stack after dev (prod among them) gets dev's image by digest.
+    assert deploy["jobs"]["promote"]["with"]["promote-from"] == "${{ needs.dev.outputs.image }}"
     assert "promote-from" not in deploy["jobs"]["dev"]["with"]
+    assert {name for name, job in deploy["jobs"].items() if "uses" in job} == {"dev", "promote"}
     job = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")["jobs"]["deploy"]
     build = next(s for s in job["steps"] if "docker build" in s.get("run", ""))
     assert build["if"] == "inputs.promote-from == ''"
