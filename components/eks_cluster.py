@@ -44,6 +44,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from ._aws import where
 from ._iam import policy_document
 from ._kms import logs_statement, rotating_key
 from ._validation import ArgumentError, require_int_range, require_one_of
@@ -203,10 +204,8 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("efs-platform:index:EksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        partition = aws.get_partition(opts=invoke).partition
-        account_id = aws.get_caller_identity(opts=invoke).account_id
+        here = where(self)
+        region, partition, account_id = here.region, here.partition, here.account_id
         cluster_name = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
         managed = f"arn:{partition}:iam::aws:policy"
 

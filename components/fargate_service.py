@@ -52,6 +52,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import _access_logs, _ecs_model
+from ._aws import where
 from ._iam import policy_document, service_trust_policy
 from ._kms import logs_statement, rotating_key
 from ._security import allow_tcp
@@ -371,10 +372,8 @@ class WebIngress(pulumi.ComponentResource):
     def __init__(self, name: str, args: WebIngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("efs-platform:index:WebIngress", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        partition = aws.get_partition(opts=invoke).partition
-        account_id = aws.get_caller_identity(opts=invoke).account_id
+        here = where(self)
+        region, partition, account_id = here.region, here.partition, here.account_id
         self._name, self._args = name, args
 
         # No inline rules (the provider removes AWS's allow-all egress); every rule is its own
@@ -698,10 +697,8 @@ class FargateService(pulumi.ComponentResource):
             raise ArgumentError("routing", args.routing, "needs the ingress (only web services are routed)")
         super().__init__("efs-platform:index:FargateService", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        invoke = pulumi.InvokeOptions(parent=self)
-        region = aws.get_region(opts=invoke).region
-        partition = aws.get_partition(opts=invoke).partition
-        account_id = aws.get_caller_identity(opts=invoke).account_id
+        here = where(self)
+        region, partition, account_id = here.region, here.partition, here.account_id
         c = args.container
 
         log_key = rotating_key(

@@ -32,6 +32,7 @@ import botocore.session
 import pulumi
 import pulumi_aws as aws
 
+from ._aws import where
 from ._iam import policy_document, service_trust_policy
 from ._kms import logs_statement, rotating_key
 from ._validation import ArgumentError, require_int_range, require_one_of
@@ -190,12 +191,11 @@ class Network(pulumi.ComponentResource):
                 f"the region has only {len(zones)} standard availability zones: {', '.join(zones)}",
             )
         zones = sorted(zones)[: args.az_count]
-        region = aws.get_region(opts=invoke).region
-        partition = aws.get_partition(opts=invoke)
-        account_id = aws.get_caller_identity(opts=invoke).account_id
 
         super().__init__("efs-platform:index:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        here = where(self)
+        region, account_id = here.region, here.account_id
 
         def tags(role: str) -> dict[str, str]:
             return {"Name": f"{name}-{role}"}
@@ -281,7 +281,7 @@ class Network(pulumi.ComponentResource):
                     opts=child,
                 )
 
-        service_prefix = f"{partition.reverse_dns_prefix}.{region}"
+        service_prefix = f"{here.reverse_dns_prefix}.{region}"
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=self.vpc.id,
@@ -321,9 +321,7 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self._flow_logs(
-            name, args=args, region=region, partition=partition.partition, account_id=account_id, child=child
-        )
+        self._flow_logs(name, args=args, region=region, partition=here.partition, account_id=account_id, child=child)
 
         self.vpc_id = self.vpc.id
         self.vpc_cidr = self.vpc.cidr_block

@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
+from ._aws import where
 from ._kms import rotating_key
 from ._validation import ArgumentError, require_int_range
 
@@ -118,16 +119,14 @@ class ContainerRegistry(pulumi.ComponentResource):
         super().__init__("efs-platform:index:ContainerRegistry", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        invoke = pulumi.InvokeOptions(parent=self)
-        account_id = aws.get_caller_identity(opts=invoke).account_id
-        partition = aws.get_partition(opts=invoke)
-        region = aws.get_region(opts=invoke).region
+        here = where(self)
+        account_id, region = here.account_id, here.region
         kms_key_arn = args.kms_key_arn
         if kms_key_arn is None:
             key = rotating_key(
                 f"{name}-key",
                 f"{name}: encrypts the ECR repository",
-                partition=partition.partition,
+                partition=here.partition,
                 account_id=account_id,
                 opts=child,
                 keeps_retained_data=args.protect,
@@ -174,7 +173,7 @@ class ContainerRegistry(pulumi.ComponentResource):
             )
             self.image = built.image_uri
         else:
-            registry = f"{account_id}.dkr.ecr.{region}.{partition.dns_suffix}"
+            registry = f"{account_id}.dkr.ecr.{region}.{here.dns_suffix}"
             self.image = pulumi.Output.from_input(f"{registry}/{repository_name}:{args.image_tag}")
 
         self.register_outputs(
