@@ -334,3 +334,32 @@ def test_a_rolled_back_deployment_fails_the_deploy() -> None:
     assert check["env"]["DEPLOYMENTS"] == "${{ steps.up.outputs.ecsDeployments }}"
     assert check["env"]["CLUSTER"] == "${{ steps.up.outputs.clusterName }}"
     assert "PRIMARY" in check["run"] and "COMPLETED" in check["run"] and 'exit "$status"' in check["run"]
+
+
+@pytest.mark.parametrize(
+    ("deployed", "fails"),
+    [({"web": "td/web:2", "worker": "td/worker:1"}, False), ({"web": "td/web:2", "worker": "td/worker:2"}, True)],
+    ids=["running-what-was-deployed", "worker-rolled-back"],
+)
+def test_the_rollback_check_fails_when_a_service_runs_another_task_definition(
+    tmp_path: Path, deployed: dict[str, str], fails: bool
+) -> None:
+    """The step's own script, run with an `aws` that answers as ECS does after the worker's
+    deployment was rolled back to revision 1 (web runs revision 2)."""
+    import os  # noqa: PLC0415
+
+    job = load(ROOT / ".github" / "workflows" / "deploy-stack.yml")["jobs"]["deploy"]
+    script = job["steps"][-1]["run"]
+    aws = tmp_path / "aws"
+    aws.write_text(
+        '#!/bin/sh\ncase "$*" in *"--services web "*) printf "td/web:2\\tCOMPLETED\\n";; '
+        '*) printf "td/worker:1\\tCOMPLETED\\n";; esac\n'
+    )
+    aws.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "CLUSTER": "c"}
+    env["DEPLOYMENTS"] = json.dumps(deployed)
+    result = subprocess.run(
+        ["bash", "-e", "-c", script], check=False, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert (result.returncode != 0) is fails, result.stdout + result.stderr
+    assert ("::error::worker runs td/worker:1" in result.stdout) is fails
