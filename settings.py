@@ -245,16 +245,6 @@ def _read(key: str, kind: str, raw: str) -> Any:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(key, raw, "must be a list of strings, e.g. [ecr.api, logs]")
         return tuple(value)
-    if kind == _MAP:
-        if not isinstance(value, dict):
-            raise ConfigError(key, raw, "must be a map of names to strings")
-        for name, item in value.items():
-            if not isinstance(item, str):
-                # YAML reads PORT: 8080 as a number and `on` as true; ECS takes strings only.
-                raise ConfigError(
-                    f"{key}.{name}", item, f'must be a string: quote it in the stack file ({name}: "{item}")'
-                )
-        return value
     if kind == _SERVICES:
         if not isinstance(value, dict) or not value or not all(isinstance(v, dict) for v in value.values()):
             raise ConfigError(key, raw, "must be a map of service names to {image, port, cpu, memory, mounts, ...}")
@@ -463,12 +453,11 @@ def _parse(project: str, config: Mapping[str, str]) -> PlatformSettings:
             "with the content hash of the build context (IMMUTABLE tags cannot be pushed twice): unset one",
         )
     for name, service in services.items():
+        # A service running the image built here (buildContext; `image` with it is refused above)
+        # from a Dockerfile we can read: a non-root user must be able to write each writable path
+        # (components/image_volumes.py).
         container = service.args.container
-        if registry.build_context and main.get("image") is None and service.image is None:
-            if not container.readonly_root_filesystem:
-                continue
-            # The image is built here from a Dockerfile we can read: a non-root user must be able
-            # to write each writable path (components/image_volumes.py).
+        if registry.build_context and service.image is None and container.readonly_root_filesystem:
             dockerfile_path = Path(registry.build_context) / "Dockerfile"
             problems = writable_path_problems(dockerfile_path, container.writable_paths, container.user)
             if problems:
