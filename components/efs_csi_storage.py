@@ -39,19 +39,13 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from . import image_ref
 from ._validation import ArgumentError, require_int_range
 
 EFS_CSI_DRIVER = "efs.csi.aws.com"
 STATIC_STORAGE_CLASS = "efs-sc"
 DYNAMIC_STORAGE_CLASS = "efs-ap"
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-#: An image reference pinned by digest: ``[registry[:port]/]repository[:tag]@sha256:<64 hex>``
-#: (the distribution reference grammar, github.com/distribution/reference ``reference.go``; a
-#: tag beside the digest is for people, the runtime pulls the digest).
-DIGEST_REFERENCE = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-    r"(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$"
-)
 #: The sample writer's image: Docker's official busybox 1.37, the multi-platform index digest
 #: docker-library/repo-info records for ``busybox:1.37`` (repos/busybox/remote/1.37.md at
 #: 01a7054230d50b3dccaf8d579f161c522be8c9f0: ``busybox@sha256:9db7b599…``). A tag can be
@@ -111,7 +105,7 @@ class EfsCsiStorageArgs:
         require_int_range("gid_range", low, 1, _MAX_ID)
         require_int_range("gid_range", high, low, _MAX_ID)
         require_int_range("replicas", self.replicas, 1, 50)
-        if not isinstance(self.image, str) or not DIGEST_REFERENCE.match(self.image):
+        if not isinstance(self.image, str) or not image_ref.is_pinned(self.image):
             raise ArgumentError(
                 "image",
                 self.image,
@@ -256,7 +250,6 @@ def _writer_pod(args: EfsCsiStorageArgs, claim_name: pulumi.Input[str]) -> k8s.c
 
 __all__ = [
     "DEFAULT_SAMPLE_IMAGE",
-    "DIGEST_REFERENCE",
     "DYNAMIC_STORAGE_CLASS",
     "EFS_CSI_DRIVER",
     "STATIC_STORAGE_CLASS",

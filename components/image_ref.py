@@ -24,6 +24,11 @@ def is_valid(reference: str) -> bool:
     return IMAGE_REFERENCE.match(reference) is not None and len(reference) <= 255 + 72
 
 
+def is_pinned(reference: str) -> bool:
+    """A valid reference that names its image by digest (a tag beside it is for people)."""
+    return is_valid(reference) and re.search(r"@sha256:[0-9a-f]{64}$", reference) is not None
+
+
 def registry(reference: str) -> str:
     """The registry host a reference pulls from (Docker Hub when the first part is no host)."""
     first, _, rest = reference.partition("/")
