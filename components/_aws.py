@@ -1,10 +1,13 @@
 """Where a component's resources live: region, partition and account, looked up once per
-component through the provider the component inherits (invokes run in a preview too)."""
+component through the provider the component inherits (invokes run in a preview too); and
+AWS's own service models (botocore's data), which the Args check values against."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import botocore.session
 import pulumi
 import pulumi_aws as aws
 
@@ -31,3 +34,9 @@ def where(parent: pulumi.Resource) -> Where:
         reverse_dns_prefix=partition.reverse_dns_prefix,
         account_id=aws.get_caller_identity(opts=invoke).account_id,
     )
+
+
+@functools.cache
+def botocore_session() -> botocore.session.Session:
+    """One botocore session for every model look-up (its loader caches what it has read)."""
+    return botocore.session.get_session()

@@ -7,16 +7,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import botocore.session
 from botocore.model import Shape, StructureShape
 from botocore.validate import ParamValidator
 
+from ._aws import botocore_session
 from ._validation import ArgumentError
 
 
 @functools.cache
 def _shape(name: str) -> Shape:
-    return botocore.session.get_session().get_service_model("ecs").shape_for(name)
+    return botocore_session().get_service_model("ecs").shape_for(name)
 
 
 def _enum_errors(value: Any, shape: Shape, path: str) -> list[str]:

@@ -39,12 +39,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.session
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ._aws import where
+from ._aws import botocore_session, where
 from ._iam import policy_document
 from ._kms import logs_statement, rotating_key
 from ._validation import ArgumentError, require_int_range, require_one_of
@@ -67,10 +66,18 @@ _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 
 
+def _network(field: str, cidr: str, allowed: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """``cidr`` parsed strictly (no host bits), or an error naming ``field``."""
+    try:
+        return ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        raise ArgumentError(field, cidr, allowed) from None
+
+
 @functools.cache
 def ec2_instance_types() -> frozenset[str]:
     """Every instance type EC2's API accepts: the InstanceType enum of botocore's EC2 model."""
-    return frozenset(botocore.session.get_session().get_service_model("ec2").shape_for("InstanceType").enum)
+    return frozenset(botocore_session().get_service_model("ec2").shape_for("InstanceType").enum)
 
 
 @dataclass(frozen=True)
@@ -112,12 +119,9 @@ class EksClusterArgs:
     def __post_init__(self) -> None:
         require_one_of("version", self.version, SUPPORTED_VERSIONS)
         for cidr in self.public_access_cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ArgumentError(
-                    "public_access_cidrs", cidr, "must be IPv4 networks in CIDR notation, e.g. 203.0.113.0/24"
-                ) from None
+            network = _network(
+                "public_access_cidrs", cidr, "must be IPv4 networks in CIDR notation, e.g. 203.0.113.0/24"
+            )
             if network.version != 4:
                 raise ArgumentError("public_access_cidrs", cidr, "must be IPv4 networks (EKS accepts no IPv6 here)")
             if network.prefixlen == 0 and not self.allow_public_endpoint_from_anywhere:
@@ -128,12 +132,7 @@ class EksClusterArgs:
                     "allow_public_endpoint_from_anywhere to true to accept it explicitly",
                 )
         for cidr in self.api_access_cidrs:
-            try:
-                network = ipaddress.ip_network(cidr, strict=True)
-            except ValueError:
-                raise ArgumentError(
-                    "api_access_cidrs", cidr, "must be networks in CIDR notation, e.g. 10.20.0.0/16"
-                ) from None
+            network = _network("api_access_cidrs", cidr, "must be networks in CIDR notation, e.g. 10.20.0.0/16")
             if network.prefixlen == 0:
                 raise ArgumentError(
                     "api_access_cidrs", cidr, "must not be 0.0.0.0/0 or ::/0: name the runners' networks"

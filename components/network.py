@@ -28,11 +28,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-import botocore.session
 import pulumi
 import pulumi_aws as aws
 
-from ._aws import where
+from ._aws import botocore_session, where
 from ._iam import policy_document, service_trust_policy
 from ._kms import logs_statement, rotating_key
 from ._validation import ArgumentError, require_int_range, require_one_of
@@ -65,7 +64,7 @@ _PRIVATELINK_ONLY = frozenset({"ssmmessages", "ec2messages", "execute-api", "ecs
 def aws_service_names() -> frozenset[str]:
     """AWS's own service names and endpoint prefixes (botocore's models and endpoints data), plus
     the PrivateLink-only names: the first label of an interface endpoint's service name is one."""
-    session = botocore.session.get_session()
+    session = botocore_session()
     prefixes = {name for partition in session.get_data("endpoints")["partitions"] for name in partition["services"]}
     return frozenset(session.get_available_services()) | prefixes | _PRIVATELINK_ONLY
 
