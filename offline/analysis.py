@@ -11,9 +11,11 @@ pack's ``initial_config`` before the user's ``--policy-config``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import runpy
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+from pulumi_policy import policy as _sdk_policy
 from pulumi_policy.policy import _normalize_config
 from pulumi_policy.proxy import UnknownValueError
 
@@ -34,6 +37,56 @@ _LEVELS = {
     "disabled": analyzer_pb2.DISABLED,
 }
 _LEVEL_NAMES = {v: k for k, v in _LEVELS.items()}
+
+
+class _OncePerCall:
+    """pulumi-policy's ``json_format``, converting each struct once per analyzer call.
+
+    The SDK's ``AnalyzeStack`` converts every resource's properties (and its provider's) to a dict
+    once per stack policy, so a pack of P stack policies converts each struct P times; ``Analyze``
+    does the same per resource policy. The conversion is a pure function of the struct, and the SDK
+    only reads its result (``deserialize_properties`` builds new containers), so within one call
+    the first result is reused. Outside a call (``Configure``, whose dicts reach the policies as
+    their config) every conversion is fresh, as before.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self._real = real
+        self._memo: dict[int, tuple[Any, Any]] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._memo is None or args or kwargs:
+            return self._real.MessageToDict(message, *args, **kwargs)
+        hit = self._memo.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        result = self._real.MessageToDict(message)
+        self._memo[id(message)] = (message, result)  # the message is kept, so its id is not reused
+        return result
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        self._memo = {}
+        try:
+            yield
+        finally:
+            self._memo = None
+
+
+_JSON_FORMAT = _OncePerCall(json_format)
+
+
+def sdk_fast_paths(on: bool = True) -> None:
+    """Give pulumi-policy the once-per-call conversion (on by default; ``on=False`` restores the
+    SDK as shipped, for the test that proves the verdicts equal)."""
+    if hasattr(_sdk_policy, "json_format"):
+        _sdk_policy.json_format = _JSON_FORMAT if on else json_format  # type: ignore[assignment]
+
+
+sdk_fast_paths()
 
 
 class PolicyPackError(Exception):
@@ -271,7 +324,9 @@ def analyze_resource(pack: LoadedPack, r: Resource, providers: Providers) -> lis
     provider = providers.of(r)
     if provider is not None:
         request.provider.CopyFrom(provider)
-    return _violations(pack, pack.servicer.Analyze(request, None), r.urn)
+    with _JSON_FORMAT.call():
+        response = pack.servicer.Analyze(request, None)
+    return _violations(pack, response, r.urn)
 
 
 def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[Violation]:
@@ -294,7 +349,9 @@ def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[
         if provider is not None:
             resource.provider.CopyFrom(provider)
         request.resources.append(resource)
-    return _violations(pack, pack.servicer.AnalyzeStack(request, None), "")
+    with _JSON_FORMAT.call():
+        response = pack.servicer.AnalyzeStack(request, None)
+    return _violations(pack, response, "")
 
 
 def analyze(

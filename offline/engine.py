@@ -10,6 +10,7 @@ exactly what the Pulumi CLI would send it (unknowns and secrets included).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import runpy
@@ -21,7 +22,9 @@ from typing import Any
 
 import pulumi
 import pulumi.runtime
+import pulumi.runtime.resource
 from google.protobuf import empty_pb2, struct_pb2
+from pulumi import _types
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockEngine, MockMonitor, MockResourceArgs, MockSettings
 from pulumi.runtime.proto import resource_pb2
@@ -35,6 +38,50 @@ from .mocks import OfflineMocks, output_names
 from .project import StackConfig
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+_PER_CLASS = (
+    "resource_types",
+    "output_type_types",
+    "input_type_types",
+    "resource_pulumi_to_py_names",
+    "resource_py_to_pulumi_names",
+    "input_type_py_to_pulumi_names",
+)
+_SDK_ORIGINALS: dict[tuple[Any, str], Any] = {}
+
+
+def sdk_fast_paths(on: bool = True) -> None:
+    """Skip two costs of the Pulumi SDK that change nothing the recording engine sees (on by
+    default; ``on=False`` restores the SDK as shipped, for the test that proves the graphs equal):
+
+    * Each registration walks the Python stack and turns every frame into a file URI for the
+      request's ``sourcePosition`` and ``stackTrace``. The CLI shows them in diagnostics; this
+      engine records neither, so the SDK is given an empty trace.
+    * Each resource's outputs are typed by evaluating its class's annotations with
+      ``typing.get_type_hints``, again for every resource of the class. The answer depends on the
+      class alone, so it is computed once per class (callers get their own copy of the dict).
+    """
+    runtime_resource: Any = pulumi.runtime.resource
+    targets = [(runtime_resource, "_get_stack_trace"), *((_types, name) for name in _PER_CLASS)]
+    for module, name in targets:
+        if not hasattr(module, name):
+            continue  # another SDK version: nothing to skip
+        original = _SDK_ORIGINALS.setdefault((module, name), getattr(module, name))
+        if not on:
+            setattr(module, name, original)
+        elif module is runtime_resource:
+            setattr(module, name, runtime_resource.source_pb2.StackTrace)
+        else:
+            cached = functools.cache(original)
+
+            def per_class(cls: type, _cached: Any = cached) -> dict[str, Any]:
+                return dict(_cached(cls))
+
+            setattr(module, name, per_class)
+
+
+sdk_fast_paths()
 
 
 @dataclass
