@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import runpy
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,8 @@ from pulumi_policy import policy as _sdk_policy
 from pulumi_policy.policy import _normalize_config
 from pulumi_policy.proxy import UnknownValueError
 
-from .engine import STACK_TYPE, Graph, Resource, engine_view
+from .engine import STACK_TYPE, Graph, Resource, collector_paused, engine_view
+from .modules import own_modules
 from .project import StackConfig
 
 _LEVELS = {
@@ -139,17 +139,15 @@ def load_pack(pack_dir: Path) -> LoadedPack:
         raise _Captured
 
     analyzer_pb2_grpc.add_AnalyzerServicer_to_server = capture
-    saved_path = list(sys.path)
-    sys.path.insert(0, str(pack_dir))
     try:
-        runpy.run_path(str(pack_dir), run_name="__main__")
+        with own_modules(pack_dir):
+            runpy.run_path(str(pack_dir), run_name="__main__")
     except _Captured:
         pass
     except Exception as e:
         raise PolicyPackError(f"policy pack {pack_dir} failed to load: {type(e).__name__}: {e}") from e
     finally:
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
-        sys.path[:] = saved_path
     if not captured:
         raise PolicyPackError(f"policy pack {pack_dir} did not construct a PolicyPack")
     servicer = captured[0]
@@ -303,7 +301,7 @@ def configure(pack: LoadedPack, user_config: dict[str, Any] | None = None) -> No
     pack.servicer.Configure(request, None)
 
 
-def _violations(pack: LoadedPack, response: Any, default_urn: str) -> list[Violation]:
+def violations_of(pack: LoadedPack, response: Any, default_urn: str) -> list[Violation]:
     return [
         Violation(
             policy_pack=d.policyPackName or pack.name,
@@ -324,14 +322,22 @@ def analyze_resource(pack: LoadedPack, r: Resource, providers: Providers) -> lis
     provider = providers.of(r)
     if provider is not None:
         request.provider.CopyFrom(provider)
-    with _JSON_FORMAT.call():
+    with _JSON_FORMAT.call(), collector_paused():
         response = pack.servicer.Analyze(request, None)
-    return _violations(pack, response, r.urn)
+    return violations_of(pack, response, r.urn)
 
 
 def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[Violation]:
     """Every stack policy on the whole graph: each resource's outputs, parent, dependencies and
     property dependencies (the CLI's AnalyzeStack call)."""
+    request = stack_request(graph, providers)
+    with _JSON_FORMAT.call(), collector_paused():
+        response = pack.servicer.AnalyzeStack(request, None)
+    return violations_of(pack, response, "")
+
+
+def stack_request(graph: Graph, providers: Providers) -> Any:
+    """The AnalyzeStackRequest the CLI sends for ``graph``."""
     request = analyzer_pb2.AnalyzeStackRequest()
     for r in graph.resources:
         resource = analyzer_pb2.AnalyzerResource(
@@ -349,9 +355,7 @@ def analyze_stack(pack: LoadedPack, graph: Graph, providers: Providers) -> list[
         if provider is not None:
             resource.provider.CopyFrom(provider)
         request.resources.append(resource)
-    with _JSON_FORMAT.call():
-        response = pack.servicer.AnalyzeStack(request, None)
-    return _violations(pack, response, "")
+    return request
 
 
 def analyze(

@@ -13,6 +13,7 @@ import logging
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_VIOLATION, EXIT_ERROR = 0, 1, 2
 DEFAULT_POLICY_PACK = Path(__file__).resolve().parent.parent / "policy"
@@ -198,9 +199,33 @@ def preview(args: argparse.Namespace) -> int:
     return EXIT_VIOLATION if any(v.level == "mandatory" for v in violations) else EXIT_OK
 
 
+class _Stderr(logging.StreamHandler):
+    """Log records to ``sys.stderr`` as it is when each is written (a caller running previews
+    in-process may redirect it per preview)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def _log_to_stderr() -> None:
+    """Warnings (the program's ``pulumi.log.warn``, the engine's notes) go to stderr as
+    ``LEVEL: message``, once per process."""
+    root = logging.getLogger()
+    if not any(isinstance(h, _Stderr) for h in root.handlers):
+        handler = _Stderr()
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+        root.addHandler(handler)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    _log_to_stderr()
     if args.command == "preview":
         try:
             return preview(args)

@@ -6,7 +6,11 @@ Component and policy tests use the same recording engine as ``python -m offline 
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,7 +22,7 @@ import pytest
 import yaml
 from pulumi.runtime.proto.analyzer_pb2 import POLICY_TYPE_STACK
 
-from offline import analysis, engine
+from offline import analysis, cli, engine
 from offline.project import StackConfig
 from offline.report import plain
 
@@ -135,7 +139,28 @@ def stack_findings(
 
 
 def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m offline preview ARGS`` as a user would."""
+    """``python -m offline preview ARGS`` in ``cwd``, through the command's own entry point
+    (``offline.cli.main``) in this process: the same parsing, run, report, files and exit status
+    (a usage error's ``SystemExit`` included), without paying the imports once per call. The
+    module's ``__main__`` adds only ``os._exit(status)``; :func:`preview_process` runs the command
+    as a process for the tests of that boundary."""
+    argv = ["preview", *map(str, args)]
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                status = cli.main(argv)
+            except SystemExit as e:
+                status = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+    finally:
+        os.chdir(saved)
+    return subprocess.CompletedProcess(argv, status, stdout.getvalue(), stderr.getvalue())
+
+
+def preview_process(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m offline preview ARGS`` as a user would: a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "offline", "preview", *map(str, args)],
         cwd=cwd,
@@ -208,3 +233,8 @@ def stack_config(stack: str) -> dict[str, str]:
         k: json.dumps(v) if isinstance(v, (list, dict)) else str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in doc.items()
     }
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The modules the tests imported live to the end: keep them out of every collection."""
+    gc.freeze()

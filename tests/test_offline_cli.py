@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from offline import project
-from tests.conftest import FIXTURES, ROOT, STACKS, StackPreviews, preview_cli, read_json
+from tests.conftest import FIXTURES, ROOT, STACKS, StackPreviews, preview_cli, preview_process, read_json
 
 # Left out by `make check` (the CLI in subprocesses); `make test` runs them.
 pytestmark = pytest.mark.slow
@@ -133,7 +133,7 @@ def test_unknowns_leaves_computed_outputs_unknown_and_reaches_the_same_verdict(s
 @pytest.mark.parametrize("mode", [[], ["--unknowns"]], ids=["known", "unknowns"])
 def test_foreign_program_with_a_violation_exits_1_naming_the_resource(mode: list[str], tmp_path: Path) -> None:
     out = tmp_path / "preview.json"
-    result = preview_cli("--stack", "test", "--program", LEGACY, "--json", out, *mode)
+    result = preview_process("--stack", "test", "--program", LEGACY, "--json", out, *mode)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED (1 mandatory, 0 advisory)" in result.stdout
     (violation,) = read_json(out)["policyViolations"]
@@ -266,7 +266,7 @@ def test_an_unusable_invoke_file_exits_2_naming_it(tmp_path: Path) -> None:
 
 
 def test_program_exception_exits_2_with_its_location() -> None:
-    stderr = _error(preview_cli("--stack", "crash", "--program", LEGACY))
+    stderr = _error(preview_process("--stack", "crash", "--program", LEGACY))
     assert "ValueError: subnet plan is inconsistent (at __main__.py:17)" in stderr
 
 
@@ -285,7 +285,7 @@ def test_policy_config_with_a_bad_level_exits_2(tmp_path: Path) -> None:
 
 
 def test_usage_error_exits_2() -> None:
-    result = preview_cli("--stak", "dev")
+    result = preview_process("--stak", "dev")
     assert result.returncode == 2
     assert "usage:" in result.stderr
 
@@ -528,3 +528,14 @@ def test_the_summary_lists_each_violation_and_appends(tmp_path: Path) -> None:
     assert "**Policies: efs-platform@v0.1.0: FAILED (1 mandatory, 0 advisory) with the pack's defaults**" in text
     row = f"| mandatory | `{PRIVATE_IP}` | `aws:ec2:Subnet app` | Private subnets"
     assert text.count(row) == 2
+
+
+def test_make_preview_runs_the_command_as_a_process() -> None:
+    """``make preview`` (the README's first command) runs ``python -m offline preview`` in a
+    process of its own: its output and exit status reach the shell (the other tests call the
+    same entry point in-process)."""
+    result = preview_process("--stack", "dev", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == "offline preview: project efs-platform, stack dev"
+    assert "Policies: efs-platform@v0.1.0: passed (0 mandatory" in result.stdout
+    assert result.stderr == ""

@@ -29,8 +29,9 @@ import pytest
 from offline import cli
 from tests.conftest import FIXTURES, preview_cli, read_json
 
-# Left out by `make check` (the corpus of foreign programs, whole); `make test` runs them.
-pytestmark = pytest.mark.slow
+# Left out by `make check` (the corpus of foreign programs, whole); `make test` runs them, in one
+# worker, since they share one module fixture of 42 previews.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("programs")]
 
 PROGRAMS_DIR = FIXTURES / "programs"
 ACCOUNT = r"\d{12}"

@@ -203,7 +203,9 @@ def params(only: set[tuple[str, str]] | None = None) -> list[Any]:
             continue
         for unknowns in (False, True):
             ident = f"{program}-{mode}-{'unknowns' if unknowns else 'known'}"
-            out.append(pytest.param(program, mode, unknowns, id=ident))
+            # The tests of one preview run in one worker, so it is run once (``--dist loadgroup``).
+            group = pytest.mark.xdist_group(f"style-{program}-{mode}-{unknowns}")
+            out.append(pytest.param(program, mode, unknowns, id=ident, marks=group))
     return out
 
 
