@@ -24,8 +24,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policy/requirements.tx
 preview: $(VENV)/.installed
 	$(PY) -m offline preview --stack $(STACK)
 
-## test: lint, type check, workflow linters, unit and integration tests, offline preview of every stack
-test: lint typecheck workflows pytest previews
+## test: lint, type check, workflow linters, unit and integration tests (they preview every stack
+## in both modes through the command's own entry point, one of them as a process)
+test: lint typecheck workflows pytest
 
 lint: $(VENV)/.installed
 	$(PY) -m ruff check $(CHECKED)
@@ -47,7 +48,8 @@ pytest: $(VENV)/.installed
 unit: $(VENV)/.installed
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not slow"
 
-## previews: every Pulumi.<stack>.yaml, with and without --unknowns, with its policy config
+## previews: every Pulumi.<stack>.yaml, with and without --unknowns, with its policy config, printed
+## (CI appends each summary to the pull request's checks page with SUMMARY=$GITHUB_STEP_SUMMARY)
 previews: $(VENV)/.installed
 	@for s in $(STACKS); do \
 	  for mode in "" "--unknowns"; do \

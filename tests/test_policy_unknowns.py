@@ -256,7 +256,7 @@ class Incremental:
         return analysis.violations_of(self.pack, response, "")
 
 
-SDK_SAMPLE = 20
+SDK_SAMPLE = 50
 """Every SDK_SAMPLE-th mutation (and the unmutated graph) is also analyzed by the SDK's own
 ``AnalyzeStack``: :class:`Incremental` must reach exactly its verdicts."""
 

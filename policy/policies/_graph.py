@@ -88,24 +88,40 @@ class Invalid:
         return repr(self.raw)
 
 
+_PROXIES = ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy")
+_TEXT, _MAP, _SEQ, _PROXY_MAP, _PROXY_SEQ, _OTHER = range(6)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(t: type) -> int:
+    """What :func:`plain` does with a value of type ``t`` (decided once per type: a property
+    tree holds a handful of types, and ``isinstance`` on the ABCs is slow)."""
+    kind = _KINDS.get(t)
+    if kind is None:
+        proxy = t.__name__ in _PROXIES
+        if issubclass(t, str):
+            kind = _TEXT
+        elif issubclass(t, Mapping):
+            kind = _PROXY_MAP if proxy else _MAP
+        elif issubclass(t, Sequence) and not issubclass(t, (bytes, bytearray)):
+            kind = _PROXY_SEQ if proxy else _SEQ
+        else:
+            kind = _OTHER
+        _KINDS[t] = kind
+    return kind
+
+
 def plain(v: Any) -> Any:
     """pulumi-policy's property proxies as plain dicts and lists, unknowns as :data:`UNKNOWN`."""
-    if isinstance(v, str):
+    kind = _kind(type(v))
+    if kind == _TEXT:
         return UNKNOWN if v in _SENTINELS else v
-    if isinstance(v, Mapping):
-        target = _target(v)
+    if kind == _OTHER:
+        return v
+    target = v["__target"] if kind in (_PROXY_MAP, _PROXY_SEQ) else v
+    if kind in (_MAP, _PROXY_MAP):
         return {k: plain(target[k]) for k in target}
-    if isinstance(v, Sequence) and not isinstance(v, (bytes, bytearray)):
-        target = _target(v)
-        return [plain(x) for x in target]
-    return v
-
-
-def _target(proxy: Any) -> Any:
-    """The object behind a pulumi-policy proxy (whose item access raises on unknowns)."""
-    if type(proxy).__name__ in ("_DictProxy", "_ListProxy", "_DictSecretsProxy", "_ListSecretsProxy"):
-        return proxy["__target"]
-    return proxy
+    return [plain(x) for x in target]
 
 
 def value(props: Any, *path: str | int, default: Any = None) -> Any:
