@@ -497,7 +497,7 @@ def test_types_are_spelled_as_the_pulumi_cli_shows_them_and_in_full_in_the_json(
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_readme_states_the_resource_counts_a_preview_shows(stack: str, stack_preview: StackPreviews) -> None:
     readme = (ROOT / "README.md").read_text()
-    stated = re.search(r"dev previews (\d+) resources and prod (\d+)", readme)
+    stated = re.search(r"dev\s+previews\s+(\d+)\s+resources\s+and\s+prod\s+(\d+)", readme)  # Markdown wraps lines
     assert stated, "README: 'dev previews N resources and prod M'"
     count = {"dev": stated.group(1), "prod": stated.group(2)}[stack]
     assert f"\nResources: {count} to create\n" in stack_preview(stack).result.stdout
