@@ -117,6 +117,7 @@ class LoadedPack:
     version: str
     servicer: Any
     info: Any  # analyzer_pb2.AnalyzerInfo
+    directory: Path
 
 
 class _Captured(Exception):
@@ -133,6 +134,9 @@ def load_pack(pack_dir: Path) -> LoadedPack:
 
     captured: list[Any] = []
     original = analyzer_pb2_grpc.add_AnalyzerServicer_to_server
+    # A pack may replace the SDK's analyzer class (ours does, for its version); in its own process
+    # that happens once, so each load here starts from the class as shipped.
+    servicer_class = _sdk_policy._PolicyAnalyzerServicer
 
     def capture(servicer: Any, server: Any) -> None:
         captured.append(servicer)
@@ -148,11 +152,12 @@ def load_pack(pack_dir: Path) -> LoadedPack:
         raise PolicyPackError(f"policy pack {pack_dir} failed to load: {type(e).__name__}: {e}") from e
     finally:
         analyzer_pb2_grpc.add_AnalyzerServicer_to_server = original
+        _sdk_policy._PolicyAnalyzerServicer = servicer_class  # type: ignore[misc]
     if not captured:
         raise PolicyPackError(f"policy pack {pack_dir} did not construct a PolicyPack")
     servicer = captured[0]
     info = servicer.GetAnalyzerInfo(empty_pb2.Empty(), None)
-    return LoadedPack(info.name, version, servicer, info)
+    return LoadedPack(info.name, version, servicer, info, pack_dir)
 
 
 def effective_config(pack: LoadedPack, user: dict[str, Any] | None) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -269,7 +274,9 @@ def _guard(pack: LoadedPack) -> None:
         return
     passthrough: tuple[type[BaseException], ...] = (UnknownValueError, *_sdk_signals())
     for policy in getattr(pack.servicer, "_PolicyAnalyzerServicer__policies", []):
-        validate = policy.validate
+        # A pack loaded again in this process may hand back the same policy objects (its modules
+        # are kept, as a process keeps them): wrap the policy's own validate, never a guard.
+        validate = policy._offline_unguarded = getattr(policy, "_offline_unguarded", policy.validate)
 
         def guarded(*args: Any, _validate: Any = validate, _name: str = policy.name) -> Any:
             try:
@@ -364,14 +371,17 @@ def analyze(
     """Configure the pack, run every resource policy on every resource's inputs and every stack
     policy on the whole graph; return the diagnostics as violations. A policy that raises gives
     :class:`PolicyCrash` naming it."""
-    configure(pack, user_config)
-    providers = Providers(graph, stack)
-    violations: list[Violation] = []
-    for r in graph.resources:
-        # Resource policies check what the program asks for; a read resource is not its to change.
-        if r.type != STACK_TYPE and not r.external:
-            violations += analyze_resource(pack, r, providers)
-    return violations + analyze_stack(pack, graph, providers)
+    # The pack's own modules, as in the analyzer process the CLI starts in the pack's directory,
+    # for a policy that imports at analysis time.
+    with own_modules(pack.directory):
+        configure(pack, user_config)
+        providers = Providers(graph, stack)
+        violations: list[Violation] = []
+        for r in graph.resources:
+            # Resource policies check what the program asks for; a read resource is not its to change.
+            if r.type != STACK_TYPE and not r.external:
+                violations += analyze_resource(pack, r, providers)
+        return violations + analyze_stack(pack, graph, providers)
 
 
 def read_policy_config(path: Path) -> dict[str, Any]:

@@ -44,8 +44,12 @@ def _locations(module: ModuleType) -> list[Path]:
     return [Path(p).resolve() for p in getattr(module, "__path__", [])]
 
 
-def _inside(module: ModuleType, directory: Path) -> bool:
-    return any(p.is_relative_to(directory) for p in _locations(module))
+def _from(name: str, module: ModuleType, directory: Path) -> bool:
+    """Whether ``name`` was imported from ``directory`` itself: its top-level module is a file or
+    package directly in it (a project or pack nested in a subdirectory has modules of its own)."""
+    top = name.partition(".")[0]
+    file, package = directory / f"{top}.py", directory / top
+    return any(p == file or p.is_relative_to(package) for p in _locations(module))
 
 
 def _installed(module: ModuleType) -> bool:
@@ -65,7 +69,7 @@ def own_modules(directory: Path) -> Iterator[None]:
     set_aside = {
         name: module
         for name, module in list(sys.modules.items())
-        if ours(name) and module is not None and not _inside(module, directory) and not _installed(module)
+        if ours(name) and module is not None and not _from(name, module, directory) and not _installed(module)
     }
     for name in set_aside:
         del sys.modules[name]
@@ -80,7 +84,7 @@ def own_modules(directory: Path) -> Iterator[None]:
         own = {
             name: module
             for name, module in list(sys.modules.items())
-            if ours(name) and module is not None and _inside(module, directory)
+            if ours(name) and module is not None and _from(name, module, directory)
         }
         _OWN[directory] = own
         if set_aside:

@@ -18,6 +18,9 @@ analyzed by the SDK itself, and the verdicts must be the same.
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -235,7 +238,13 @@ class Incremental:
                 servicer._PolicyAnalyzerServicer__stack_tags,
             )
             try:
-                policy.validate(args, report)
+                result = policy.validate(args, report)
+                if inspect.isawaitable(result):  # an async policy, run as the SDK runs it
+                    loop = asyncio.new_event_loop()
+                    try:
+                        loop.run_until_complete(asyncio.ensure_future(result, loop=loop))
+                    finally:
+                        loop.close()
             except UnknownValueError as e:
                 response.diagnostics.append(
                     analyzer_pb2.AnalyzeDiagnostic(
@@ -256,9 +265,10 @@ class Incremental:
         return analysis.violations_of(self.pack, response, "")
 
 
-SDK_SAMPLE = 50
+SDK_SAMPLE = int(os.environ.get("EFS_PLATFORM_SDK_SAMPLE", "50"))
 """Every SDK_SAMPLE-th mutation (and the unmutated graph) is also analyzed by the SDK's own
-``AnalyzeStack``: :class:`Incremental` must reach exactly its verdicts."""
+``AnalyzeStack``: :class:`Incremental` must reach exactly its verdicts. EFS_PLATFORM_SDK_SAMPLE=1
+compares every mutation (18 s instead of 6 s on 2 cores)."""
 
 
 def _dotted(path: Path_) -> str:
