@@ -154,6 +154,8 @@ def preview_cli(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProc
                 status = cli.main(argv)
             except SystemExit as e:
                 status = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+                if not isinstance(e.code, int | None):  # as the interpreter does on its way out
+                    print(e.code, file=sys.stderr)
     finally:
         os.chdir(saved)
     return subprocess.CompletedProcess(argv, status, stdout.getvalue(), stderr.getvalue())
