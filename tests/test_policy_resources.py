@@ -192,6 +192,7 @@ BASELINES = {
     "listener": listener(),
     "eks": eks(),
     "pv": pv(),
+    "pv-encrypt-in-transit-T": pv(csi={"volume_attributes": {"encryptInTransit": "T"}}),  # ParseBool: true
     "storage-class": storage_class(),
     **{f"workload-{kind}": workload(kind) for kind in WORKLOAD_KINDS},
     "ecr": lambda: aws.ecr.Repository(
@@ -275,6 +276,24 @@ CASES = {
     "pv-notls": (pv(mount_options=["notls"]), {("k8s-efs-transit-encryption", "mandatory")}),
     "pv-encrypt-in-transit-false": (
         pv(csi={"volume_attributes": {"encryptInTransit": "false"}}),
+        {("k8s-efs-transit-encryption", "mandatory")},
+    ),
+    # The driver parses the value with Go's strconv.ParseBool and matches the key in any case.
+    **{
+        f"pv-encrypt-in-transit-{value}": (
+            pv(csi={"volume_attributes": {"encryptInTransit": value}}),
+            {("k8s-efs-transit-encryption", "mandatory")},
+        )
+        for value in ("0", "f", "F", "False")
+    },
+    "pv-encryptintransit-lowercase-key-false": (
+        pv(csi={"volume_attributes": {"encryptintransit": "false"}}),
+        {("k8s-efs-transit-encryption", "mandatory")},
+    ),
+    "storage-class-encrypt-in-transit-0": (
+        storage_class(
+            parameters={"provisioningMode": "efs-ap", "fileSystemId": "fs-0123456789abcdef0", "encryptInTransit": "0"}
+        ),
         {("k8s-efs-transit-encryption", "mandatory")},
     ),
     "pv-delete": (pv(persistent_volume_reclaim_policy="Delete"), {("k8s-pv-retained", "advisory")}),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._graph import UNKNOWN, Res, as_list, has_unknown
@@ -12,6 +12,19 @@ EFS = "aws:efs/fileSystem:FileSystem"
 PV = "kubernetes:core/v1:PersistentVolume"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 EFS_CSI = "efs.csi.aws.com"
+# The driver reads a PV's volume attributes with case-insensitive keys and parses encryptInTransit
+# with Go's strconv.ParseBool, so "0", "f" and "F" turn TLS off as "false" does
+# (kubernetes-sigs/aws-efs-csi-driver pkg/driver/node.go, NodePublishVolume).
+PARSE_BOOL_FALSE = ("0", "f", "F", "false", "FALSE", "False")
+
+
+def _attribute(attributes: Any, key: str) -> Any:
+    """``attributes[key]`` matched case-insensitively, as the driver matches volume context keys."""
+    if attributes is UNKNOWN:
+        return UNKNOWN
+    if not isinstance(attributes, Mapping):
+        return None
+    return next((v for k, v in attributes.items() if str(k).lower() == key.lower()), None)
 
 
 def _k8s_efs_transit(res: Res, config: dict[str, Any]) -> Iterator[str]:
@@ -22,7 +35,7 @@ def _k8s_efs_transit(res: Res, config: dict[str, Any]) -> Iterator[str]:
             return
         if driver != EFS_CSI:
             return
-        setting = res.get("spec", "csi", "volumeAttributes", "encryptInTransit")
+        setting = _attribute(res.get("spec", "csi", "volumeAttributes"), "encryptInTransit")
         options = res.get("spec", "mountOptions", default=[])
     else:
         provisioner = res.get("provisioner")
@@ -35,8 +48,11 @@ def _k8s_efs_transit(res: Res, config: dict[str, Any]) -> Iterator[str]:
     if setting is UNKNOWN or has_unknown(options):
         yield Unverifiable("cannot verify: encryptInTransit or mountOptions is not known in this preview.")
         return
-    if isinstance(setting, str) and setting.lower() == "false":
-        yield 'encryptInTransit is "false"; remove it (the EFS CSI driver mounts with TLS by default).'
+    if isinstance(setting, str) and setting in PARSE_BOOL_FALSE:
+        yield (
+            f'encryptInTransit is "{setting}", which turns TLS off; remove it '
+            "(the EFS CSI driver mounts with TLS by default)."
+        )
     if any(str(o).lower() == "notls" for o in as_list(options)):
         yield 'mountOptions contains "notls"; remove it.'
 
