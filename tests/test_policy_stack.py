@@ -104,6 +104,9 @@ class Platform:
     service_waits_for: tuple[str, ...] = ("mount-targets", "nfs-rules", "policy")
     """What the service depends on (depends_on): the mount targets, the NFS rule resources, the
     file system policy."""
+    service_in_component: bool = False
+    """The service is the child of a component, and the component (not the service) has the
+    depends_on, as awsx's FargateService or a team's own component has it."""
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -369,6 +372,12 @@ class Platform:
         if self.service_network_from_config:
             network.update(subnets=["subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"],
                            security_groups=["sg-0a1b2c3d4e5f60718"])  # fmt: skip
+        waits = [r for kind in self.service_waits_for for r in needs[kind]]
+        parent = None
+        if self.service_in_component:
+            parent = pulumi.ComponentResource(
+                "acme:apps:Service", "app", None, pulumi.ResourceOptions(depends_on=waits)
+            )
         aws.ecs.Service(
             "service",
             cluster=cluster.arn,
@@ -377,7 +386,7 @@ class Platform:
             platform_version=self.platform_version,
             desired_count=2,
             network_configuration=network,
-            opts=pulumi.ResourceOptions(depends_on=[r for kind in self.service_waits_for for r in needs[kind]]),
+            opts=pulumi.ResourceOptions(depends_on=waits) if parent is None else pulumi.ResourceOptions(parent=parent),
         )
 
 
@@ -522,6 +531,13 @@ STYLE_CASES = {
         {("ecs-mount-order", "mandatory", "service")},
     ),
     "nfs-rule-names-another-group": ({"nfs_peer": "other"}, {("efs-mount-readiness", "mandatory", "service")}),
+    # A child registers only after its parent's URN resolves, and the parent only after its
+    # depends_on have completed (pulumi/runtime/resource.py, prepare_resource).
+    "service-in-a-component-that-waits": ({"service_in_component": True}, set()),
+    "service-in-a-component-that-does-not-wait-for-the-targets": (
+        {"service_in_component": True, "service_waits_for": ("nfs-rules", "policy")},
+        {("ecs-mount-order", "mandatory", "service")},
+    ),
     "public-ip-as-text-true": ({"assign_public_ip_text": "true"}, {("ecs-service-private", "mandatory", "service")}),
     "public-ip-as-text-false": ({"assign_public_ip_text": "false"}, set()),
     "grant-without-an-access-point-condition": ({"grant_access_point": "any"}, set()),

@@ -12,7 +12,7 @@ deployment circuit breaker the deployment then rolls back, and ``pulumi up`` fai
 steady-state wait.
 
 Per ECS service whose task definition mounts a file system of the stack, the service must
-depend (``depends_on``, or an input computed from them) on:
+depend (``depends_on``, an input computed from them, or through a parent that does) on:
 
 * every mount target of that file system;
 * every file system policy of it;
@@ -51,13 +51,23 @@ from .efs_tls_policy import FS_POLICY, policies_of
 from .mount_readiness import MOUNT_TARGET, NFS_PORT, SERVICE, TASK_DEFINITION, _ecs_mounts, _mount_targets
 
 
+def _before(source: Any) -> list[str]:
+    """What Pulumi completes before ``source`` registers: its dependencies and its parent. The SDK
+    sends a resource only after its parent's URN has resolved, and a parent only after its own
+    dependencies have completed (``prepare_resource`` in pulumi/runtime/resource.py: "all our
+    dependencies must be finished", "Wait for our parent to resolve"), so a service inside a
+    component (awsx's FargateService, a team's own) waits for what the component depends on."""
+    parent = getattr(source, "parent", None)
+    return [d.urn for d in getattr(source, "dependencies", None) or []] + ([parent.urn] if parent is not None else [])
+
+
 def depends_on(stack: Stack, res: Res) -> set[str]:
-    """The URNs ``res`` depends on, directly or through its dependencies (what Pulumi completes
-    before it)."""
+    """The URNs ``res`` depends on, directly or through its dependencies and ancestors (what
+    Pulumi completes before it)."""
 
     def compute() -> set[str]:
         seen: set[str] = set()
-        todo = [d.urn for d in getattr(res.source, "dependencies", None) or []]
+        todo = _before(res.source)
         while todo:
             urn = todo.pop()
             if urn in seen:
@@ -65,7 +75,7 @@ def depends_on(stack: Stack, res: Res) -> set[str]:
             seen.add(urn)
             dep = stack.by_urn.get(urn)
             if dep is not None:
-                todo += [d.urn for d in getattr(dep.source, "dependencies", None) or []]
+                todo += _before(dep.source)
         return seen
 
     return stack.memo(("depends-on", res.urn), compute)
