@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
@@ -37,6 +38,9 @@ class Net:
     private_nat_route: bool = False
     private_dns_endpoint: bool = True
     """An interface endpoint with private DNS: it needs the VPC's DNS attributes (so does EFS)."""
+    subnets_parented_to_vpc: bool = False
+    """The subnets are children of the VPC (``parent=vpc``, as awsx makes them): the VPC is still
+    what ``vpc.id`` depends on, in a preview of a new stack too."""
 
     def __call__(self) -> None:
         vpc = aws.ec2.Vpc(
@@ -83,8 +87,13 @@ class Net:
             aws.ec2.Route(
                 "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
             )
+        in_vpc = pulumi.ResourceOptions(parent=vpc) if self.subnets_parented_to_vpc else None
         public = aws.ec2.Subnet(
-            "public", vpc_id=vpc.id, cidr_block="10.0.128.0/24", map_public_ip_on_launch=self.public_maps_ip
+            "public",
+            vpc_id=vpc.id,
+            cidr_block="10.0.128.0/24",
+            map_public_ip_on_launch=self.public_maps_ip,
+            opts=in_vpc,
         )
         aws.ec2.RouteTableAssociation("public", subnet_id=public.id, route_table_id=public_rt.id)
         private_rt = aws.ec2.RouteTable("private", vpc_id=vpc.id)
@@ -98,7 +107,11 @@ class Net:
                 nat_gateway_id=nat.id,
             )
         private = aws.ec2.Subnet(
-            "private", vpc_id=vpc.id, cidr_block="10.0.0.0/24", map_public_ip_on_launch=self.private_maps_ip
+            "private",
+            vpc_id=vpc.id,
+            cidr_block="10.0.0.0/24",
+            map_public_ip_on_launch=self.private_maps_ip,
+            opts=in_vpc,
         )
         if self.associate_private:
             table = public_rt if self.private_uses_public_table else private_rt
@@ -124,8 +137,9 @@ def found(result: list[Violation]) -> set[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize("unknowns", MODES)
-def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
-    assert violations(pack, BASELINE, unknowns) == []
+@pytest.mark.parametrize("net", [BASELINE, replace(BASELINE, subnets_parented_to_vpc=True)], ids=["flat", "parented"])
+def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool, net: Net) -> None:
+    assert violations(pack, net, unknowns) == []
 
 
 @pytest.mark.parametrize("unknowns", MODES)
@@ -147,6 +161,16 @@ def test_baseline_is_compliant(pack: LoadedPack, unknowns: bool) -> None:
             id="nat-route-is-still-private",
         ),
         pytest.param({"adopt_default_sg": False}, {(DEFAULT_SG, "mandatory", "vpc")}, id="default-sg-not-adopted"),
+        pytest.param(
+            {"adopt_default_sg": False, "subnets_parented_to_vpc": True},
+            {(DEFAULT_SG, "mandatory", "vpc")},
+            id="default-sg-not-adopted-subnets-parented",
+        ),
+        pytest.param(
+            {"private_maps_ip": True, "subnets_parented_to_vpc": True},
+            {(PRIVATE_IP, "mandatory", "private")},
+            id="private-subnet-maps-ip-subnets-parented",
+        ),
         pytest.param({"default_sg_ingress": True}, {(DEFAULT_SG, "mandatory", "default")}, id="default-sg-has-ingress"),
         pytest.param({"rule_on_default_sg": True}, {(DEFAULT_SG, "mandatory", "ssh")}, id="rule-added-to-default-sg"),
     ],

@@ -138,7 +138,7 @@ CASES: dict[tuple[str, str], Case] = {
         known_only=_f((CREDENTIALS, "aws:ecs/taskDefinition:TaskDefinition::catalog")),
         new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,
     ),
-    # depends_on on a component does not reach its children: the service may start first.
+    # depends_on on a component reaches its children, but names only the mount targets here.
     ("task_def_from_repo", "component-depends-on"): Case(
         mandatory=_f((ORDER, "aws:ecs/service:Service::catalog")),
         new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,

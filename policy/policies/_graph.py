@@ -287,7 +287,7 @@ class Res:
     @property
     def deps(self) -> dict[str, tuple[Res, ...]]:
         """Property dependencies: the resources of the stack each top-level property was
-        computed from. A dependency on a component stands for the resources it holds: a program
+        computed from. A dependency on a component stands for the resources it holds too: a program
         names a remote component (awsx) itself, since only its provider knows its children."""
         if self._deps is None:
             given = getattr(self.source, "property_dependencies", None) or {}
@@ -298,11 +298,13 @@ class Res:
         return self._deps
 
     def _expand(self, dep: Res) -> Iterator[Res]:
-        kids = self._children.get(dep.urn)
-        if not kids:
-            yield dep
-            return
-        for kid in kids:
+        """``dep`` and, when it has children, what they hold. The SDK names a custom resource
+        itself (whatever its children) and a remote component itself; a remote component's
+        children are what it stands for. The analyzer is not told which is which, so both: a
+        custom parent (a VPC its subnets are parented to) is never lost, at the cost of more
+        candidates, which makes a rule less sure, never wrong."""
+        yield dep
+        for kid in self._children.get(dep.urn, ()):
             yield from self._expand(kid)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
