@@ -582,6 +582,28 @@ def test_a_network_outside_the_stack_is_unverifiable_never_passed(pack: LoadedPa
         assert "subnet-0a1b2c3d4e5f60718 is not in this stack" in said[rule]
 
 
+@pytest.mark.parametrize("unknowns", MODES)
+def test_a_network_outside_the_stack_still_fails_an_old_platform_version(pack: LoadedPack, unknowns: bool) -> None:
+    """What does not depend on the subnets is still decided: Fargate 1.3.0 cannot mount EFS."""
+    platform = replace(BASELINE, service_network_from_config=True, platform_version="1.3.0")
+    mandatory = [v for v in violations(pack, platform, unknowns) if v.level == "mandatory"]
+    assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in mandatory] == [
+        ("efs-platform-efs-mount-readiness", "service")
+    ]
+    assert "1.3.0" in mandatory[0].message
+
+
+def test_a_network_outside_the_stack_still_fails_a_grant_on_another_access_point(pack: LoadedPack) -> None:
+    """The task role's grant does not depend on the subnets (a new stack's document is opaque, so
+    this is asserted where the values are known)."""
+    platform = replace(BASELINE, service_network_from_config=True, grant_access_point="other")
+    mandatory = [v for v in violations(pack, platform, unknowns=False) if v.level == "mandatory"]
+    assert [(v.policy, v.urn.rsplit("::", 1)[-1]) for v in mandatory] == [
+        ("efs-platform-efs-mount-readiness", "service")
+    ]
+    assert "elasticfilesystem:ClientMount is not allowed" in mandatory[0].message
+
+
 def test_messages_show_ports_as_integers_and_one_pack_version(pack: LoadedPack) -> None:
     result = violations(pack, replace(BASELINE, extra_efs_sg_port=22, file_system_policy="tls-only"), unknowns=True)
     (ports,) = [v for v in result if v.policy == "efs-platform-efs-mount-target-sg-nfs-only"]

@@ -511,23 +511,35 @@ def _ecs(stack: Stack) -> Iterator[Finding]:
 
 
 def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) -> Iterator[Finding]:
+    """Where the service's subnets cannot be placed (outside the stack, unknown), what depends on
+    them is not verifiable; the platform version, the task role and its grants still are."""
+    subnets: Refs | None = None
     network = service.setting("networkConfiguration")
     if network is UNKNOWN or network is None:
         yield Unverifiable(f"cannot verify the network of {label(service)}"), service.urn
-        return
-    subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
-    if subnets.outside or subnets.unplaced:
-        yield Unverifiable(f"cannot verify {label(service)}: {subnets.why_not_complete('its subnet')}"), service.urn
-        return
-    candidates = f"its subnets are some of {', '.join(label(s) for s in subnets.found)}"
-    peers = stack.refs(service, ("networkConfiguration", "securityGroups"), SG_TYPES)
-    if not peers:
-        # Without security groups, awsvpc tasks get the VPC's default group.
-        vpcs = [v for s in subnets.found for v in stack.refs(s, "vpcId", (VPC,)).found]
-        peers = Refs(tuple(stack.canonical(v, SG_TYPES) for v in vpcs))
+    else:
+        subnets = stack.refs(service, ("networkConfiguration", "subnets"), (SUBNET,))
+        if subnets.outside or subnets.unplaced:
+            yield Unverifiable(f"cannot verify {label(service)}: {subnets.why_not_complete('its subnet')}"), service.urn
+            subnets = None
     if service.setting("launchType") != "EC2":
         yield from _platform_version(service)
-    yield from _soften(_endpoints(stack, service, list(subnets.found), td), subnets.exact, candidates)
+    if subnets is not None:
+        found, exact = list(subnets.found), subnets.exact
+        candidates = f"its subnets are some of {', '.join(label(s) for s in found)}"
+        peers = stack.refs(service, ("networkConfiguration", "securityGroups"), SG_TYPES)
+        if not peers:
+            # Without security groups, awsvpc tasks get the VPC's default group.
+            vpcs = [v for s in found for v in stack.refs(s, "vpcId", (VPC,)).found]
+            peers = Refs(tuple(stack.canonical(v, SG_TYPES) for v in vpcs))
+        yield from _soften(_endpoints(stack, service, found, td), exact, candidates)
+
+    def placed(fs: Res) -> Iterator[Finding]:
+        if subnets is None:
+            return
+        checks = chain(_zone_coverage(stack, service, fs, found), _nfs_reachable(stack, service, fs, peers, found))
+        yield from _soften(checks, exact, candidates)
+
     roles = stack.refs(td, "taskRoleArn", (ROLE,), optional=True)
     for mount in mounts:
         if not mount.file_systems.complete:
@@ -536,11 +548,7 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
                 service.urn,
             )
         for fs in mount.file_systems.found:
-            placed = chain(
-                _zone_coverage(stack, service, fs, list(subnets.found)),
-                _nfs_reachable(stack, service, fs, peers, list(subnets.found)),
-            )
-            yield from _soften(placed, subnets.exact, candidates)
+            yield from placed(fs)
             if mount.iam and not roles:
                 yield (
                     f"{label(td)} mounts {label(fs)} with IAM authorization but has no task role (with iam ENABLED "
