@@ -355,21 +355,32 @@ _EXECUTION_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecution
 
 
 def _role(b: Builder, parent: str, name: str, given: Any, policies: list[str]) -> Any:
-    """awsx defaultRoleWithPolicies: an existing role's ARN, or a role (with attachments)."""
+    """awsx ``defaultRoleWithPolicies`` (awsx/role.ts): nothing with ``skip``, an existing role's
+    ARN, or a role of ``{...defaults, ...args}`` with one attachment per ARN of ``args.policyArns``
+    (the defaults' when ``args`` has none), named ``<role>-<first 8 hex of sha1(arn)>``."""
     given = given or {}
-    if given.get("roleArn"):
+    if given.get("roleArn") is not None and given.get("args") is not None:
+        raise AwsxError("Can't define role args if specified an existing role ARN")
+    if given.get("skip") is True:
+        return None, []
+    if given.get("roleArn") is not None:
         return b.resolve(given["roleArn"], "arn"), []
-    role = b.child(
-        "aws:iam/role:Role", name, {"assumeRolePolicy": json.dumps(_TRUST), **(given.get("args") or {})}, parent
-    )
-    for i, arn in enumerate(given.get("policyArns") or policies):
-        b.child(
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-            f"{name}-{i}",
-            {"role": role.out("name"), "policyArn": arn},
-            parent,
-            {"role": [role]},
-        )
+    args = {"assumeRolePolicy": _TRUST, "policyArns": policies, **(given.get("args") or {})}
+    trust = args["assumeRolePolicy"]
+    role_args = {k: v for k, v in args.items() if k != "policyArns"}
+    role_args["assumeRolePolicy"] = trust if isinstance(trust, str) or trust == UNKNOWN else json.dumps(trust)
+    role = b.child("aws:iam/role:Role", name, role_args, parent)
+    arns = args.get("policyArns") or []
+    # awsx attaches inside an apply of the list: a list not known in a preview attaches nothing yet.
+    if isinstance(arns, list) and all(isinstance(arn, str) and arn != UNKNOWN for arn in arns):
+        for arn in arns:
+            b.child(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                f"{name}-{hashlib.sha1(arn.encode()).hexdigest()[:8]}",  # noqa: S324 - awsx's name, not a secret
+                {"role": role.out("name"), "policyArn": arn},
+                parent,
+                {"role": [role]},
+            )
     return role.out("arn"), [role]
 
 
@@ -424,8 +435,8 @@ def build_task_definition(b: Builder, args: dict[str, Any], name: str, parent: s
             "memory": str(args.get("memory") or 512),
             "requiresCompatibilities": ["FARGATE"],
             "networkMode": "awsvpc",
-            "taskRoleArn": task_role_arn,
-            "executionRoleArn": execution_role_arn,
+            **({"taskRoleArn": task_role_arn} if task_role_arn is not None else {}),
+            **({"executionRoleArn": execution_role_arn} if execution_role_arn is not None else {}),
             "containerDefinitions": UNKNOWN if unknown else json.dumps(definitions),
         },
         parent,
