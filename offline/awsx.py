@@ -109,7 +109,14 @@ class Builder:
     name: str
     inputs: dict[str, Any]
     region: str
+    input_deps: dict[str, list[str]] = field(default_factory=dict)
+    """The component's property dependencies (input key -> URNs). awsx receives its inputs as
+    outputs that carry them, so what it builds from an input depends on the same resources."""
     built: list[Child] = field(default_factory=list)
+
+    def deps_of(self, *keys: str) -> list[Child | Ref]:
+        """The resources the component's inputs ``keys`` were computed from."""
+        return [Ref(urn, None) for urn in dict.fromkeys(u for k in keys for u in self.input_deps.get(k, []))]
 
     def child(
         self,
@@ -384,7 +391,10 @@ def _role(b: Builder, parent: str, name: str, given: Any, policies: list[str]) -
     return role.out("arn"), [role]
 
 
-def build_task_definition(b: Builder, args: dict[str, Any], name: str, parent: str) -> dict[str, Any]:
+def build_task_definition(
+    b: Builder, args: dict[str, Any], name: str, parent: str, deps_of: Callable[[str], list[Child | Ref]]
+) -> dict[str, Any]:
+    """``deps_of(key)``: the resources the input ``key`` of ``args`` was computed from."""
     containers = args.get("containers") or {}
     if args.get("container") is not None:
         container = args["container"]
@@ -441,9 +451,18 @@ def build_task_definition(b: Builder, args: dict[str, Any], name: str, parent: s
         },
         parent,
         {
+            **{
+                k: deps_of(k)
+                for k in args
+                if k not in ("container", "containers", "logGroup", "taskRole", "executionRole")
+            },
             "taskRoleArn": task_roles,
             "executionRoleArn": execution_roles,
-            "containerDefinitions": [log_group] if log_group else [],
+            "containerDefinitions": [
+                *([log_group] if log_group else []),
+                *deps_of("container"),
+                *deps_of("containers"),
+            ],
         },
     )
     load_balancers = [
@@ -475,7 +494,7 @@ def _leaves(v: Any) -> list[Any]:
 
 
 def build_fargate_task_definition(b: Builder) -> dict[str, Any]:
-    result = build_task_definition(b, b.inputs, b.name, b.component_urn)
+    result = build_task_definition(b, b.inputs, b.name, b.component_urn, b.deps_of)
     result.pop("_task")
     return result
 
@@ -492,7 +511,9 @@ def build_fargate_service(b: Builder) -> dict[str, Any]:
     task_deps: list[Child | Ref] = []
     if args.get("taskDefinitionArgs") is not None:
         component = b.component("awsx:ecs:FargateTaskDefinition", b.name)
-        built = build_task_definition(b, args["taskDefinitionArgs"], b.name, component)
+        built = build_task_definition(
+            b, args["taskDefinitionArgs"], b.name, component, lambda _: b.deps_of("taskDefinitionArgs")
+        )
         task = built.pop("_task")
         task_arn, task_output = task.out("arn"), task.ref.as_output()
         task_deps = [task]
@@ -545,7 +566,14 @@ def build_fargate_service(b: Builder) -> dict[str, Any]:
             "taskDefinition": task_arn,
         },
         None,
-        {"taskDefinition": task_deps, "networkConfiguration": network_deps},
+        {
+            **{k: b.deps_of(k) for k in args if k not in skip},
+            "taskDefinition": task_deps or b.deps_of("taskDefinition"),
+            "networkConfiguration": network_deps or b.deps_of("networkConfiguration"),
+            "loadBalancers": b.deps_of("loadBalancers")
+            if args.get("loadBalancers")
+            else b.deps_of("taskDefinitionArgs"),
+        },
     )
     return {"service": service.ref.as_output(), "taskDefinition": task_output}
 

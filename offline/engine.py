@@ -235,7 +235,14 @@ class RecordingMonitor(MockMonitor):
             )
             state: dict[str, Any] = {name: rpc.UNKNOWN for name in output_names(record.type)}
         else:
-            builder = awsx.Builder(self, record.urn, record.name, awsx.plain(record.inputs), self.mocks.region)
+            builder = awsx.Builder(
+                self,
+                record.urn,
+                record.name,
+                awsx.plain(record.inputs),
+                self.mocks.region,
+                record.property_dependencies,
+            )
             state = {k: v for k, v in build(builder).items() if v is not None}
         outputs = record.outputs = _sync_await(rpc.serialize_properties(state, {}))
         with self._lock:

@@ -1,12 +1,19 @@
-"""awsx's task and execution roles as awsx makes them (``defaultRoleWithPolicies`` in
-pulumi-awsx ``awsx/role.ts``): ``args.policyArns`` become one attachment each, named
-``<role>-<first 8 hex of sha1(arn)>``, and never a property of the role; ``skip`` makes no role;
-``roleArn`` uses an existing one; ``roleArn`` with ``args`` is refused, as awsx refuses it."""
+"""Children of awsx components as awsx makes them.
+
+Each child property built from a component input depends on what that input was computed from
+(awsx receives its inputs as outputs carrying their dependencies), so a preview of a new stack
+still knows which subnets, groups and file systems a service uses.
+
+The task and execution roles (``defaultRoleWithPolicies`` in pulumi-awsx ``awsx/role.ts``):
+``args.policyArns`` become one attachment each, named ``<role>-<first 8 hex of sha1(arn)>``, and
+never a property of the role; ``skip`` makes no role; ``roleArn`` uses an existing one;
+``roleArn`` with ``args`` is refused, as awsx refuses it."""
 
 from __future__ import annotations
 
 import hashlib
 
+import pulumi_aws as aws
 import pulumi_awsx as awsx
 import pytest
 
@@ -60,3 +67,33 @@ def test_a_role_arn_with_role_args_is_refused_as_awsx_refuses_it() -> None:
     )
     with pytest.raises(engine.ProgramError, match="Can't define role args if specified an existing role ARN"):
         run(lambda: _task_definition(task_role=given))
+
+
+SERVICE = "aws:ecs/service:Service"
+
+
+def _service_on_stack_resources() -> None:
+    vpc = aws.ec2.Vpc("vpc", cidr_block="10.0.0.0/16")
+    subnet = aws.ec2.Subnet("private", vpc_id=vpc.id, cidr_block="10.0.0.0/24")
+    group = aws.ec2.SecurityGroup("tasks", vpc_id=vpc.id)
+    fs = aws.efs.FileSystem("fs", encrypted=True)
+    awsx.ecs.FargateService(
+        "svc",
+        cluster="arn:aws:ecs:eu-west-1:123456789012:cluster/c",
+        network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(subnets=[subnet.id], security_groups=[group.id]),
+        task_definition_args=awsx.ecs.FargateServiceTaskDefinitionArgs(
+            container=CONTAINER,
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name="data", efs_volume_configuration={"file_system_id": fs.id})],
+        ),
+    )
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_children_depend_on_what_the_components_inputs_were_computed_from(unknowns: bool) -> None:
+    recorded = run(_service_on_stack_resources, unknowns=unknowns)
+    urn = {r.name: r.urn for r in recorded.resources}
+    service = recorded.one(SERVICE, "svc")
+    assert {urn["private"], urn["tasks"]} <= set(service.property_dependencies["networkConfiguration"])
+    task = recorded.one(TASK_DEFINITION, "svc")
+    assert urn["fs"] in task.property_dependencies["volumes"]
+    assert task.urn in service.property_dependencies["taskDefinition"]
