@@ -456,8 +456,9 @@ def build_task_definition(
                 for k in args
                 if k not in ("container", "containers", "logGroup", "taskRole", "executionRole")
             },
-            "taskRoleArn": task_roles,
-            "executionRoleArn": execution_roles,
+            # A given roleArn depends on what it was computed from, as awsx passes it through.
+            "taskRoleArn": task_roles or deps_of("taskRole"),
+            "executionRoleArn": execution_roles or deps_of("executionRole"),
             "containerDefinitions": [
                 *([log_group] if log_group else []),
                 *deps_of("container"),

@@ -97,3 +97,14 @@ def test_children_depend_on_what_the_components_inputs_were_computed_from(unknow
     task = recorded.one(TASK_DEFINITION, "svc")
     assert urn["fs"] in task.property_dependencies["volumes"]
     assert task.urn in service.property_dependencies["taskDefinition"]
+
+
+@pytest.mark.parametrize("unknowns", MODES)
+def test_a_given_role_arn_depends_on_the_role_it_came_from(unknowns: bool) -> None:
+    def program() -> None:
+        role = aws.iam.Role("app", assume_role_policy="{}")
+        _task_definition(task_role=awsx.awsx.DefaultRoleWithPolicyArgs(role_arn=role.arn))
+
+    recorded = run(program, unknowns=unknowns)
+    role = recorded.one(ROLE, "app")
+    assert role.urn in recorded.only(TASK_DEFINITION).property_dependencies["taskRoleArn"]

@@ -73,7 +73,7 @@ class Platform:
     """How NFS from the tasks is written: "vpc-rule" (aws.vpc.SecurityGroupIngressRule), "inline"
     (ingress=[...] on the group, naming the tasks' group by id), "ec2-rule-text" (an
     aws.ec2.SecurityGroupRule with ports and protocol as strings: "2049", "6")."""
-    nfs_peer: str = "tasks"  # "tasks" | "other": the group the NFS rule admits
+    nfs_peer: str = "tasks"  # "tasks" | "other" | "vpc-default": the group the NFS rule admits
     assign_public_ip_text: str | None = None
     """assign_public_ip as a string, as some programs pass it ("true", "false")."""
     service_network_from_config: bool = False
@@ -104,6 +104,8 @@ class Platform:
     service_waits_for: tuple[str, ...] = ("mount-targets", "nfs-rules", "policy")
     """What the service depends on (depends_on): the mount targets, the NFS rule resources, the
     file system policy."""
+    in_vpc: bool = False
+    """The subnets and the security groups are children of the VPC (``parent=vpc``)."""
     service_in_component: bool = False
     """The service is the child of a component, and the component (not the service) has the
     depends_on, as awsx's FargateService or a team's own component has it."""
@@ -120,9 +122,10 @@ class Platform:
             "public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0", gateway_id=igw.id
         )
         public, private, private_rts = [], [], []
+        in_vpc = pulumi.ResourceOptions(parent=vpc) if self.in_vpc else None
         for i, zone in enumerate(("eu-west-1a", "eu-west-1b")):
             pub = aws.ec2.Subnet(
-                f"public-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{128 + i}.0/24", availability_zone=zone
+                f"public-{i}", vpc_id=vpc.id, cidr_block=f"10.0.{128 + i}.0/24", availability_zone=zone, opts=in_vpc
             )
             aws.ec2.RouteTableAssociation(f"public-{i}", subnet_id=pub.id, route_table_id=public_rt.id)
             rt = aws.ec2.RouteTable(f"private-{i}", vpc_id=vpc.id)
@@ -137,6 +140,7 @@ class Platform:
                 cidr_block=f"10.0.{i}.0/24",
                 map_public_ip_on_launch=self.private_subnet_maps_ip and i == 1,
                 **placement,
+                opts=in_vpc,
             )
             aws.ec2.RouteTableAssociation(f"private-{i}", subnet_id=sub.id, route_table_id=rt.id)
             public.append(pub)
@@ -176,24 +180,26 @@ class Platform:
             )
 
         fs = aws.efs.FileSystem("fs", encrypted=True, kms_key_id=KEY, opts=pulumi.ResourceOptions(protect=True))
-        task_sg = aws.ec2.SecurityGroup("tasks", vpc_id=vpc.id, description="tasks")
-        other_sg = aws.ec2.SecurityGroup("other", vpc_id=vpc.id, description="something else")
+        task_sg = aws.ec2.SecurityGroup("tasks", vpc_id=vpc.id, description="tasks", opts=in_vpc)
+        other_sg = aws.ec2.SecurityGroup("other", vpc_id=vpc.id, description="something else", opts=in_vpc)
         peer = task_sg if self.nfs_peer == "tasks" else other_sg
+        peer_id = vpc.default_security_group_id if self.nfs_peer == "vpc-default" else peer.id
         inline = self.allow_nfs_from_tasks and self.nfs_rule_style == "inline"
         efs_sg = aws.ec2.SecurityGroup(
             "efs",
             vpc_id=vpc.id,
             description="mount targets",
-            ingress=[{"protocol": "tcp", "from_port": 2049, "to_port": 2049, "security_groups": [peer.id]}]
+            ingress=[{"protocol": "tcp", "from_port": 2049, "to_port": 2049, "security_groups": [peer_id]}]
             if inline
             else None,
+            opts=in_vpc,
         )
         needs: dict[str, list[pulumi.Resource]] = {"mount-targets": [], "nfs-rules": [], "policy": []}
         if self.allow_nfs_from_tasks and self.nfs_rule_style == "vpc-rule":
             nfs_rule: pulumi.Resource = aws.vpc.SecurityGroupIngressRule(
                 "nfs-from-tasks",
                 security_group_id=efs_sg.id,
-                referenced_security_group_id=peer.id,
+                referenced_security_group_id=peer_id,
                 ip_protocol="tcp",
                 from_port=2049,
                 to_port=2049,
@@ -221,7 +227,7 @@ class Platform:
                 "nfs-from-tasks",
                 type="ingress",
                 security_group_id=efs_sg.id,
-                source_security_group_id=peer.id,
+                source_security_group_id=peer_id,
                 protocol="6",
                 from_port="2049",  # type: ignore[arg-type]  # the provider converts it
                 to_port="2049",  # type: ignore[arg-type]
@@ -537,6 +543,25 @@ STYLE_CASES = {
     "service-in-a-component-that-does-not-wait-for-the-targets": (
         {"service_in_component": True, "service_waits_for": ("nfs-rules", "policy")},
         {("ecs-mount-order", "mandatory", "service")},
+    ),
+    # Resources parented to their VPC: a dependency on the VPC is the VPC (the SDK does not expand
+    # a custom resource into its children), so nothing else can stand in for the group named.
+    "parented-to-the-vpc": ({"in_vpc": True}, set()),
+    "parented-to-the-vpc-inline-nfs-names-another-group": (
+        {"in_vpc": True, "nfs_rule_style": "inline", "nfs_peer": "other"},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "parented-to-the-vpc-inline-nfs-names-the-vpcs-default-group": (
+        {"in_vpc": True, "nfs_rule_style": "inline", "nfs_peer": "vpc-default"},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "parented-to-the-vpc-nfs-rule-names-the-vpcs-default-group": (
+        {"in_vpc": True, "nfs_peer": "vpc-default"},
+        {("efs-mount-readiness", "mandatory", "service")},
+    ),
+    "parented-to-the-vpc-nfs-rule-names-another-group": (
+        {"in_vpc": True, "nfs_peer": "other"},
+        {("efs-mount-readiness", "mandatory", "service")},
     ),
     "public-ip-as-text-true": ({"assign_public_ip_text": "true"}, {("ecs-service-private", "mandatory", "service")}),
     "public-ip-as-text-false": ({"assign_public_ip_text": "false"}, set()),

@@ -287,7 +287,7 @@ class Res:
     @property
     def deps(self) -> dict[str, tuple[Res, ...]]:
         """Property dependencies: the resources of the stack each top-level property was
-        computed from. A dependency on a component stands for the resources it holds too: a program
+        computed from. A dependency on a component stands for the resources it holds: a program
         names a remote component (awsx) itself, since only its provider knows its children."""
         if self._deps is None:
             given = getattr(self.source, "property_dependencies", None) or {}
@@ -298,13 +298,16 @@ class Res:
         return self._deps
 
     def _expand(self, dep: Res) -> Iterator[Res]:
-        """``dep`` and, when it has children, what they hold. The SDK names a custom resource
-        itself (whatever its children) and a remote component itself; a remote component's
-        children are what it stands for. The analyzer is not told which is which, so both: a
-        custom parent (a VPC its subnets are parented to) is never lost, at the cost of more
-        candidates, which makes a rule less sure, never wrong."""
-        yield dep
-        for kid in self._children.get(dep.urn, ()):
+        """What a dependency on ``dep`` stands for, as the SDK expands it (``_add_dependency`` in
+        pulumi/runtime/rpc.py): a custom resource is itself, whatever its children (a VPC its
+        subnets are parented to); a component stands for what it holds. The analyzer is not told
+        which is which: a type of a provider's schema (``pkg:module/name:Type``) or a provider is
+        custom; other types with children are components (a remote one, awsx, is named itself)."""
+        kids = self._children.get(dep.urn)
+        if not kids or _custom_type(dep.type):
+            yield dep
+            return
+        for kid in kids:
             yield from self._expand(kid)
 
     def get(self, *path: str | int, default: Any = None) -> Any:
@@ -322,6 +325,13 @@ class Res:
 
     def __repr__(self) -> str:
         return f"<{self.type} {self.name}>"
+
+
+def _custom_type(token: str) -> bool:
+    """A custom resource's type token: a provider's (``pulumi:providers:aws``) or one of a
+    provider's schema, whose module names its file (``aws:ec2/vpc:Vpc``, ``kubernetes:core/v1:Pod``)."""
+    parts = token.split(":")
+    return token.startswith("pulumi:providers:") or (len(parts) == 3 and "/" in parts[1])
 
 
 def label(r: Any) -> str:

@@ -18,7 +18,7 @@ EFS_CSI = "efs.csi.aws.com"
 PARSE_BOOL_FALSE = ("0", "f", "F", "false", "FALSE", "False")
 
 
-def _attribute(attributes: Any, key: str) -> Any:
+def volume_attribute(attributes: Any, key: str) -> Any:
     """``attributes[key]`` matched case-insensitively, as the driver matches volume context keys."""
     if attributes is UNKNOWN:
         return UNKNOWN
@@ -35,7 +35,7 @@ def _k8s_efs_transit(res: Res, config: dict[str, Any]) -> Iterator[str]:
             return
         if driver != EFS_CSI:
             return
-        setting = _attribute(res.get("spec", "csi", "volumeAttributes"), "encryptInTransit")
+        setting = volume_attribute(res.get("spec", "csi", "volumeAttributes"), "encryptInTransit")
         options = res.get("spec", "mountOptions", default=[])
     else:
         provisioner = res.get("provisioner")

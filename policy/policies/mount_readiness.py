@@ -57,6 +57,7 @@ from ._graph import (
 from ._iam import MOUNT, WRITE, Request, allows, boundary_documents, identity_documents
 from ._rule import Unverifiable, stack_rule
 from .efs_tls_policy import EFS, policies_of
+from .k8s_efs_transit_encryption import PARSE_BOOL_FALSE, volume_attribute
 from .private_subnet_public_ip import ROUTE, TABLES, subnet_route_tables
 
 SERVICE = "aws:ecs/service:Service"
@@ -168,14 +169,14 @@ def _pv_mount(stack: Stack, pv: Res) -> Any:
     else:
         return None
     lowered = [str(o).lower() for o in as_list(options)]
-    encrypt = str(pv.get("spec", "csi", "volumeAttributes", "encryptInTransit", default="true")).lower()
+    encrypt = volume_attribute(pv.get("spec", "csi", "volumeAttributes"), "encryptInTransit")
     return Mount(
         what=label(pv),
         file_systems=file_systems,
         access_point=access_point,
         iam="iam" in lowered,
         # The driver adds tls for access point mounts whatever encryptInTransit says.
-        tls=bool(access_point) or encrypt not in ("false", "0", "f"),
+        tls=bool(access_point) or encrypt not in PARSE_BOOL_FALSE,
         writable=not (readonly is True or set(as_list(modes)) == {"ReadOnlyMany"}),
     )
 
