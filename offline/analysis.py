@@ -291,9 +291,8 @@ def _guard(pack: LoadedPack) -> None:
 
 
 def _sdk_signals() -> tuple[type[BaseException], ...]:
-    from pulumi_policy import policy as sdk  # noqa: PLC0415 - private names of the pinned SDK
-
-    return tuple(t for t in (getattr(sdk, "_NotApplicableError", None),) if isinstance(t, type))
+    # Private names of the pinned SDK.
+    return tuple(t for t in (getattr(_sdk_policy, "_NotApplicableError", None),) if isinstance(t, type))
 
 
 def configure(pack: LoadedPack, user_config: dict[str, Any] | None = None) -> None:

@@ -127,7 +127,7 @@ class Builder:
         deps: dict[str, list[Child | Ref]] | None = None,
     ) -> Child:
         parent_urn = parent.urn if isinstance(parent, Child) else parent or self.component_urn
-        property_dependencies = {k: [d.urn for d in v] for k, v in (deps or {}).items()}
+        property_dependencies = {k: list(dict.fromkeys(d.urn for d in v)) for k, v in (deps or {}).items()}
         urn, id_, state = self.monitor.register_child(
             parent_urn, typ, name, {k: v for k, v in inputs.items() if v is not None}, property_dependencies
         )

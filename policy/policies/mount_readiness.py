@@ -534,13 +534,6 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
             vpcs = [v for s in found for v in stack.refs(s, "vpcId", (VPC,)).found]
             peers = Refs(tuple(stack.canonical(v, SG_TYPES) for v in vpcs))
         yield from _soften(_endpoints(stack, service, found, td), exact, candidates)
-
-    def placed(fs: Res) -> Iterator[Finding]:
-        if subnets is None:
-            return
-        checks = chain(_zone_coverage(stack, service, fs, found), _nfs_reachable(stack, service, fs, peers, found))
-        yield from _soften(checks, exact, candidates)
-
     roles = stack.refs(td, "taskRoleArn", (ROLE,), optional=True)
     for mount in mounts:
         if not mount.file_systems.complete:
@@ -549,7 +542,11 @@ def _service_mounts(stack: Stack, service: Res, td: Res, mounts: list[Mount]) ->
                 service.urn,
             )
         for fs in mount.file_systems.found:
-            yield from placed(fs)
+            if subnets is not None:
+                placed = chain(
+                    _zone_coverage(stack, service, fs, found), _nfs_reachable(stack, service, fs, peers, found)
+                )
+                yield from _soften(placed, exact, candidates)
             if mount.iam and not roles:
                 yield (
                     f"{label(td)} mounts {label(fs)} with IAM authorization but has no task role (with iam ENABLED "
