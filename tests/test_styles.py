@@ -143,6 +143,16 @@ CASES: dict[tuple[str, str], Case] = {
         mandatory=_f((ORDER, "aws:ecs/service:Service::catalog")),
         new_stack=POLICY_FROM_ARNS | CONTAINER_RULES,
     ),
+    # awsx builds the VPC and the service; subnets come from the VPC component's outputs, which a
+    # new stack's preview cannot split into public and private (a real preview cannot either).
+    ("awsx_service", "ok"): Case(new_stack=OUTSIDE_SUBNETS | POLICY_FROM_ARNS),
+    ("awsx_service", "no-efs-policy"): Case(
+        known_only=_f((MOUNT, "aws:ecs/service:Service::svc")), new_stack=OUTSIDE_SUBNETS | POLICY_FROM_ARNS
+    ),
+    # The component's depends_on reaches the service, but names the mount targets only.
+    ("awsx_service", "waits-for-targets-only"): Case(
+        mandatory=_f((ORDER, "aws:ecs/service:Service::svc")), new_stack=OUTSIDE_SUBNETS | POLICY_FROM_ARNS
+    ),
     # 8. Twenty copies of one shape.
     ("scale_like", "ok"): Case(new_stack=TLS_FROM_ARNS),
     ("scale_like", "cell-07-default-sg"): Case(

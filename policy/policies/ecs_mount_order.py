@@ -48,7 +48,15 @@ from ._graph import (
 )
 from ._rule import Unverifiable, stack_rule
 from .efs_tls_policy import FS_POLICY, policies_of
-from .mount_readiness import MOUNT_TARGET, NFS_PORT, SERVICE, TASK_DEFINITION, _ecs_mounts, _mount_targets
+from .mount_readiness import (
+    MOUNT_TARGET,
+    NFS_PORT,
+    SERVICE,
+    TASK_DEFINITION,
+    _ecs_mounts,
+    _mount_targets,
+    unplaced_mount_targets,
+)
 
 
 def _before(source: Any) -> list[str]:
@@ -186,6 +194,18 @@ def _check(stack: Stack, config: dict[str, Any]) -> Iterator[tuple[str, str]]:
                         exact = tds.exact and mount.file_systems.exact
                         yield (
                             (message if exact else Unverifiable(f"cannot verify (candidates): {message}")),
+                            service.urn,
+                        )
+                    # A mount target or policy whose file system is not known may be one of fs's.
+                    for maybe in _unique([*unplaced_mount_targets(stack, fs), *policies_of(stack, fs)[1]]):
+                        if maybe.urn in before or maybe.urn in seen:
+                            continue
+                        seen.add(maybe.urn)
+                        yield (
+                            Unverifiable(
+                                f"cannot verify whether {label(service)} must wait for {label(maybe)}: its file "
+                                "system is not known, and the service does not depend on it"
+                            ),
                             service.urn,
                         )
 

@@ -211,7 +211,13 @@ def _mount_targets(stack: Stack, fs: Res) -> tuple[list[Res], bool]:
     """(the mount targets of ``fs``, whether others may be its own but cannot be placed)."""
     index = stack.referrers((MOUNT_TARGET,), "fileSystemId", (EFS,))
     mine = [t for t, exact in index.of(fs) if exact]
-    return mine, bool(index.unplaced) or any(not exact for _, exact in index.of(fs))
+    return mine, bool(unplaced_mount_targets(stack, fs))
+
+
+def unplaced_mount_targets(stack: Stack, fs: Res) -> list[Res]:
+    """Mount targets that may be ``fs``'s but whose file system cannot be resolved."""
+    index = stack.referrers((MOUNT_TARGET,), "fileSystemId", (EFS,))
+    return [t for t, exact in index.of(fs) if not exact] + list(index.unplaced)
 
 
 # -- the checks ------------------------------------------------------------------------------
