@@ -1,8 +1,8 @@
 """Foreign programs in other people's styles (``tests/fixtures/styles/``): inline rules and rule
 resources, ids from config, looked-up subnets, table-driven services, a hand-written VPC, a
 program-local component, awsx's VPC and FargateService, a loop of twenty copies. Each reads
-``mode``: ``ok`` builds a stack
-that satisfies every rule of the pack, every other mode introduces exactly one defect.
+``mode``: ``ok`` builds a stack that satisfies every rule of the pack, every other mode
+introduces exactly one defect.
 
 Expectations follow what AWS would do with the stack, not what the pack happens to say. They are
 the same with known outputs and as a preview of a new stack (``--unknowns``), except where such
